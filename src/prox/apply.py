@@ -1,0 +1,144 @@
+"""Re-apply programs stored in records, so thresholds can change without running a model again.
+
+Records use the reference's layout: ``raw_content`` (the original document), ``text`` (the refined
+one), ``metadata.doc_program`` and ``metadata.chunk_program``. Our trace goes to ``metadata.prox``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS, ExecutionResult, execute_chunk, execute_doc
+from prox.records import Record, RecordWriter, Rejected, expand, read_records
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    drop_fraction: float = DROP_FRACTION
+    short_words: int = SHORT_WORDS
+    error_limit: int = ERROR_LIMIT
+
+
+@dataclass
+class ApplyStats:
+    read: int = 0
+    kept: int = 0
+    dropped: int = 0
+    rejected: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    lines_removed: int = 0
+    normalizations: int = 0
+    program_errors: int = 0
+    words_before: int = 0
+    words_after: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        data = {k: v for k, v in self.__dict__.items() if k != "reasons"}
+        data["reasons"] = dict(self.reasons)
+        data["docs_per_second"] = round(self.read / self.seconds, 1) if self.seconds else None
+        return data
+
+
+def original_text(data: dict, text_key: Optional[str] = None) -> str:
+    """The document as it was before refining: ``raw_content`` when the record has it, else ``text``."""
+    keys = [text_key] if text_key else ["raw_content", "text"]
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str):
+            return value
+    raise KeyError(f"no string field {' or '.join(repr(k) for k in keys)}")
+
+
+def apply_record(data: dict, thresholds: Thresholds = Thresholds(), text_key: Optional[str] = None) -> tuple[dict, ExecutionResult]:
+    """The record with ``text`` recomputed from its stored programs, and the execution result."""
+    raw = original_text(data, text_key)
+    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    doc_program, chunk_program = metadata.get("doc_program"), metadata.get("chunk_program")
+    result = execute_doc(raw, doc_program) if isinstance(doc_program, str) else None
+    doc_reason = result.reason if result else None
+    if isinstance(chunk_program, str) and not (result and result.dropped):
+        result = execute_chunk(raw, chunk_program, **thresholds.__dict__)
+    if result is None:
+        result = execute_doc(raw, "keep_doc()")
+    out = dict(data)
+    out["raw_content"] = raw
+    out["text"] = result.text
+    out["metadata"] = {**metadata, "prox": trace_summary(result, doc_reason)}
+    return out, result
+
+
+def trace_summary(result: ExecutionResult, doc_reason: Optional[str] = None) -> dict:
+    """A JSON-ready summary of an execution, stored with each record."""
+    trace = result.trace
+    return {
+        "dropped": result.dropped,
+        "reason": result.reason,
+        "doc_reason": doc_reason,
+        "removed_lines": _ranges(trace.removed_lines),
+        "normalizations": [n.__dict__ for n in trace.normalizations],
+        "errors": list(trace.errors),
+        "words_before": trace.words_before,
+        "words_after": trace.words_after,
+    }
+
+
+def _ranges(lines: Iterable[int]) -> list[list[int]]:
+    ranges: list[list[int]] = []
+    for line in lines:
+        if ranges and line == ranges[-1][1] + 1:
+            ranges[-1][1] = line
+        else:
+            ranges.append([line, line])
+    return ranges
+
+
+def apply_files(
+    inputs: list[str],
+    output_dir: str,
+    thresholds: Thresholds = Thresholds(),
+    text_key: Optional[str] = None,
+    output_format: str = "jsonl",
+    limit: Optional[int] = None,
+) -> ApplyStats:
+    """Apply stored programs to every record of ``inputs``; write kept, dropped and rejected records apart."""
+    stats = ApplyStats()
+    start = time.perf_counter()
+    suffix = "parquet" if output_format == "parquet" else "jsonl"
+    kept = RecordWriter(os.path.join(output_dir, f"kept.{suffix}"))
+    dropped = RecordWriter(os.path.join(output_dir, f"dropped.{suffix}"))
+    rejected = RecordWriter(os.path.join(output_dir, "rejected.jsonl"))
+    with kept, dropped, rejected:
+        for item in read_records(expand(inputs)):
+            if limit is not None and stats.read >= limit:
+                break
+            stats.read += 1
+            if isinstance(item, Record):
+                try:
+                    out, result = apply_record(item.data, thresholds, text_key)
+                except KeyError as exc:
+                    item = Rejected(item.file, item.where, str(exc.args[0]), json.dumps(item.data, default=str))
+            if isinstance(item, Rejected):
+                stats.rejected += 1
+                rejected.write(item.to_dict())
+                continue
+            (dropped if result.dropped else kept).write(out)
+            stats.dropped += result.dropped
+            stats.kept += not result.dropped
+            stats.reasons[result.reason] += 1
+            trace = result.trace
+            stats.lines_removed += len(trace.removed_lines)
+            stats.normalizations += sum(1 for n in trace.normalizations if n.count)
+            stats.program_errors += trace.error_count
+            stats.words_before += trace.words_before
+            stats.words_after += len(result.text.split())
+    stats.seconds = time.perf_counter() - start
+    os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, "stats.json"), "w") as handle:
+        json.dump(stats.as_dict(), handle, indent=2)
+    return stats

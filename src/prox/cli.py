@@ -1,0 +1,80 @@
+"""The ``prox`` command: thin typer commands over the library; each one calls a public function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS
+
+app = typer.Typer(help="Refine pre-training corpora by programming every example (ProX).", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@app.command()
+def execute(
+    inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst) or Parquet files, folders, globs or fsspec URLs."),
+    output: str = typer.Option(..., "--output", "-o", help="Folder for kept / dropped / rejected records and stats.json."),
+    drop_fraction: float = typer.Option(DROP_FRACTION, help="Drop a document when this share of its words was removed."),
+    short_words: int = typer.Option(SHORT_WORDS, help="Drop a document left with at most this many words."),
+    error_limit: int = typer.Option(ERROR_LIMIT, help="Keep a document unchanged when its chunk programs have this many errors."),
+    text_key: Optional[str] = typer.Option(None, help="Field with the original text (default: raw_content, else text)."),
+    output_format: str = typer.Option("jsonl", "--format", help="jsonl or parquet."),
+    limit: Optional[int] = typer.Option(None, help="Stop after this many records."),
+) -> None:
+    """Apply the programs stored in records (metadata.doc_program / chunk_program) with chosen thresholds."""
+    from prox.apply import Thresholds, apply_files
+
+    if output_format not in ("jsonl", "parquet"):
+        raise typer.BadParameter("--format must be jsonl or parquet")
+    try:
+        stats = apply_files(inputs, output, Thresholds(drop_fraction, short_words, error_limit), text_key, output_format, limit)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    table = Table(title=f"prox execute -> {output}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name in ("read", "kept", "dropped", "rejected", "lines_removed", "normalizations", "program_errors"):
+        table.add_row(name.replace("_", " "), f"{getattr(stats, name):,}")
+    kept_share = stats.words_after / stats.words_before if stats.words_before else 0.0
+    table.add_row("words kept", f"{kept_share:.1%}")
+    for reason, count in sorted(stats.reasons.items()):
+        table.add_row(f"reason: {reason}", f"{count:,}")
+    table.add_row("docs/s", f"{stats.read / stats.seconds:,.0f}" if stats.seconds else "-")
+    console.print(table)
+
+
+@app.command()
+def chunk(
+    path: Path = typer.Argument(..., help="A text file (one document)."),
+    tokenizer: str = typer.Option(..., help="Tokenizer folder or hub id (the chunk model's)."),
+    max_tokens: int = typer.Option(1500, help="Token budget of a chunk."),
+) -> None:
+    """Print the line-numbered chunks the chunk-level model reads for one document."""
+    from prox.text.chunker import chunk_document
+
+    for chunk in chunk_document(path.read_text(encoding="utf-8"), tokenizer, max_tokens):
+        cut = ", cut to fit" if chunk.truncated else ""
+        console.rule(f"lines {chunk.line_start}-{chunk.line_end}, {chunk.n_tokens} tokens{cut}")
+        typer.echo(chunk.text)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    from prox import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

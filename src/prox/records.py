@@ -1,0 +1,179 @@
+"""Read and write record files (JSONL, plain or compressed, and Parquet) through fsspec.
+
+Input is untrusted: a record that cannot be read (invalid JSON or UTF-8, not an object, a truncated
+or corrupt file) becomes a :class:`Rejected` naming the file and line or row, and reading goes on.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Iterator, Union
+
+JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+COMPRESSIONS = (".gz", ".zst", ".bz2", ".xz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+PARQUET_BATCH = 1024
+
+
+@dataclass(frozen=True)
+class Record:
+    file: str
+    index: int  # 0-based line (JSONL) or row (Parquet)
+    data: dict
+
+    @property
+    def where(self) -> str:
+        return f"{'row' if is_parquet(self.file) else 'line'} {self.index + 1}"
+
+
+@dataclass(frozen=True)
+class Rejected:
+    file: str
+    where: str  # "line 12", "row 3", or "file" when the file itself could not be read
+    error: str
+    raw: str = ""  # the undecodable or unparsable text, kept so nothing is lost
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def expand(inputs: Iterable[str]) -> list[str]:
+    """Files named by paths, folders (searched recursively) and globs, local or fsspec URLs."""
+    import fsspec
+
+    files: list[str] = []
+    for item in inputs:
+        fs, _, paths = fsspec.get_fs_token_paths(item)
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        for path in sorted(paths):
+            if not fs.exists(path):
+                raise FileNotFoundError(f"no such input: {item}")
+            found = [p for p in fs.find(path) if _readable(p)] if fs.isdir(path) else [path]
+            for p in sorted(found):
+                files.append(p if protocol in ("file", "local") else f"{protocol}://{p}")
+        if not paths and not globlib.has_magic(item):
+            raise FileNotFoundError(f"no such input: {item}")
+    return files
+
+
+def _readable(path: str) -> bool:
+    name = path.lower()
+    for suffix in COMPRESSIONS:
+        name = name.removesuffix(suffix)
+    return name.endswith(JSONL_SUFFIXES + PARQUET_SUFFIXES)
+
+
+def is_parquet(path: str) -> bool:
+    return path.lower().endswith(PARQUET_SUFFIXES)
+
+
+def read_records(files: Iterable[str]) -> Iterator[Union[Record, Rejected]]:
+    for path in files:
+        yield from (_read_parquet(path) if is_parquet(path) else _read_jsonl(path))
+
+
+def _read_jsonl(path: str) -> Iterator[Union[Record, Rejected]]:
+    import fsspec
+
+    index = -1
+    try:
+        with fsspec.open(path, "rb", compression="infer") as handle:
+            for index, raw in enumerate(handle):
+                yield _decode_line(path, index, raw)
+    except Exception as exc:  # truncated gzip, corrupt zstd, unreadable file
+        where = "file" if index < 0 else f"after line {index + 1}"
+        yield Rejected(path, where, f"unreadable: {type(exc).__name__}: {exc}")
+
+
+def _decode_line(path: str, index: int, raw: bytes) -> Union[Record, Rejected]:
+    where = f"line {index + 1}"
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejected(path, where, f"not UTF-8: {exc.reason} at byte {exc.start}", raw.decode("utf-8", "replace"))
+    if not line.strip():
+        return Rejected(path, where, "empty line", line)
+    try:
+        data = json.loads(line)
+    except ValueError as exc:
+        return Rejected(path, where, f"invalid JSON: {exc}", line)
+    if not isinstance(data, dict):
+        return Rejected(path, where, f"not a JSON object but {type(data).__name__}", line)
+    return Record(path, index, data)
+
+
+def _read_parquet(path: str) -> Iterator[Union[Record, Rejected]]:
+    import fsspec
+    import pyarrow.parquet as pq
+
+    row = -1
+    try:
+        with fsspec.open(path, "rb") as handle:
+            for batch in pq.ParquetFile(handle).iter_batches(batch_size=PARQUET_BATCH):
+                for data in batch.to_pylist():
+                    row += 1
+                    yield Record(path, row, data)
+    except Exception as exc:
+        where = "file" if row < 0 else f"after row {row + 1}"
+        yield Rejected(path, where, f"unreadable: {type(exc).__name__}: {exc}")
+
+
+class RecordWriter:
+    """Writes dicts to a JSONL (optionally compressed) or Parquet file, created on the first record."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.count = 0
+        self._handle = None
+        self._parquet = None
+        self._buffer: list[dict] = []
+
+    def write(self, data: dict) -> None:
+        self.count += 1
+        if is_parquet(self.path):
+            self._buffer.append(data)
+            if len(self._buffer) >= PARQUET_BATCH:
+                self._flush()
+            return
+        if self._handle is None:
+            self._handle = _open_write(self.path)
+        self._handle.write((json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8"))
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not self._buffer:
+            return
+        if self._parquet is None:
+            table = pa.Table.from_pylist(self._buffer)
+            self._handle = _open_write(self.path)
+            self._parquet = pq.ParquetWriter(self._handle, table.schema)
+        else:
+            table = pa.Table.from_pylist(self._buffer, schema=self._parquet.schema)
+        self._parquet.write_table(table)
+        self._buffer = []
+
+    def close(self) -> None:
+        if self._parquet is not None or self._buffer:
+            self._flush()
+            self._parquet.close()
+        if self._handle is not None:
+            self._handle.close()
+
+    def __enter__(self) -> "RecordWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _open_write(path: str):
+    import fsspec
+
+    if "://" not in path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return fsspec.open(path, "wb", compression="infer").open()

@@ -1,0 +1,85 @@
+"""Split a document into line-numbered chunks for the chunk-level refining model.
+
+Lines are numbered globally (``[000]first line``; wider past 999) and packed greedily while the sum of
+the per-line token counts (each numbered line encoded on its own, with the tokenizer's default special
+tokens) stays within ``max_tokens``: the same boundaries as the reference. A single line over the
+budget gets a chunk of its own, as in the reference, but its text is cut so the prompt stays within
+budget (``Chunk.truncated``); the line is still whole in the document, so programs act on all of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from prox.text.tokenizers import LineTokenCounter
+
+MAX_CHUNK_TOKENS = 1500
+NUMBER_WIDTH = 3
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str  # the numbered lines joined with "\n": the exact string the reference builds
+    line_start: int  # first global line number
+    line_end: int  # last global line number, inclusive
+    n_tokens: int  # the packing measure: the sum of the per-line counts
+    truncated: bool = False  # one over-budget line, cut to fit
+
+    @property
+    def line_range(self) -> range:
+        return range(self.line_start, self.line_end + 1)
+
+
+def number_line(index: int, line: str) -> str:
+    return f"[{index:0{NUMBER_WIDTH}d}]{line}"
+
+
+def chunk_document(text: str, tokenizer: Any, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chunk]:
+    """Chunks of ``text``; ``tokenizer`` is a Hugging Face tokenizer, a path to one, or a LineTokenCounter."""
+    counter = tokenizer if isinstance(tokenizer, LineTokenCounter) else _counter(tokenizer)
+    lines = text.split("\n")
+    counts = counter.count(lines, NUMBER_WIDTH)
+    chunks: list[Chunk] = []
+    start, total = 0, 0
+
+    def close(end: int, n_tokens: int) -> None:
+        numbered = "\n".join(number_line(i, lines[i]) for i in range(start, end + 1))
+        chunks.append(Chunk(numbered, start, end, n_tokens))
+
+    for i, n in enumerate(counts):
+        if total + n <= max_tokens:
+            total += n
+            continue
+        if i > start:
+            close(i - 1, total)
+        start, total = i, n
+        if n > max_tokens:
+            chunks.append(_cut_line(counter, i, lines[i], n, max_tokens))
+            start, total = i + 1, 0
+    if start < len(lines):
+        close(len(lines) - 1, total)
+    return chunks
+
+
+def _cut_line(counter: LineTokenCounter, index: int, line: str, n_tokens: int, max_tokens: int) -> Chunk:
+    """The longest prefix of an over-budget line whose numbered form fits in ``max_tokens``."""
+    low, high = 0, min(len(line), max_tokens * 64)  # no token is 64 characters long
+    while low < high:  # binary search on the cut, counting each candidate exactly
+        mid = (low + high + 1) // 2
+        if counter.encode_lengths([number_line(index, line[:mid])])[0] <= max_tokens:
+            low = mid
+        else:
+            high = mid - 1
+    return Chunk(number_line(index, line[:low]), index, index, n_tokens, truncated=True)
+
+
+_COUNTERS: dict[int, LineTokenCounter] = {}
+
+
+def _counter(tokenizer: Any) -> LineTokenCounter:
+    """One counter (and its piece cache) per tokenizer object for the life of the process."""
+    key = id(tokenizer) if not isinstance(tokenizer, str) else hash(tokenizer)
+    if key not in _COUNTERS:
+        _COUNTERS[key] = LineTokenCounter(tokenizer)
+    return _COUNTERS[key]

@@ -64,14 +64,12 @@ def chunk_document(text: str, tokenizer: Any, max_tokens: int = MAX_CHUNK_TOKENS
 
 def _cut_line(counter: LineTokenCounter, index: int, line: str, n_tokens: int, max_tokens: int) -> Chunk:
     """The longest prefix of an over-budget line whose numbered form fits in ``max_tokens``."""
-    low, high = 0, min(len(line), max_tokens * 64)  # no token is 64 characters long
-    while low < high:  # binary search on the cut, counting each candidate exactly
-        mid = (low + high + 1) // 2
-        if counter.encode_lengths([number_line(index, line[:mid])])[0] <= max_tokens:
-            low = mid
-        else:
-            high = mid - 1
-    return Chunk(number_line(index, line[:low]), index, index, n_tokens, truncated=True)
+    prefix = number_line(index, "")
+    cut = counter.prefix_chars(prefix + line[: max_tokens * 64], max_tokens) - len(prefix)  # no token is 64 chars
+    cut = max(0, min(cut, len(line)))
+    while cut > 0 and counter.encode_lengths([prefix + line[:cut]])[0] > max_tokens:
+        cut = max(0, cut - max(1, cut // 50))  # re-tokenizing the prefix can shift a token or two
+    return Chunk(prefix + line[:cut], index, index, n_tokens, truncated=True)
 
 
 _COUNTERS: dict[int, LineTokenCounter] = {}

@@ -15,7 +15,8 @@ import re
 from typing import Any, Sequence
 
 SPACE = "\u2581"  # SentencePiece's "▁"
-PIECE = re.compile(SPACE + "+[^" + SPACE + "]*|[^" + SPACE + "]+")  # a space run and what follows it
+PIECE = re.compile(f"\n|{SPACE}+[^{SPACE}\n]*|[^{SPACE}\n]+")  # a newline, or a space run and what follows it
+NEWLINE = 1 << 40  # the count a newline piece carries: marks line ends
 BYTE_TOKEN = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
 SELF_CHECK = [
     "plain words here", "a  b   c    d", "   leading", "trailing   ", "", " ", "tab\there", "x" * 300,
@@ -64,23 +65,41 @@ class LineTokenCounter:
             return [len(e.ids) for e in encode(list(texts), add_special_tokens=True)]
         return [len(ids) for ids in self.tokenizer(list(texts))["input_ids"]]
 
+    def prefix_chars(self, text: str, n_tokens: int) -> int:
+        """How many characters of ``text`` its first ``n_tokens`` tokens (special tokens included) cover."""
+        if self.backend is not None:
+            offsets = self.backend.encode(text, add_special_tokens=True).offsets
+        else:  # a slow tokenizer has no offsets: estimate, the caller checks and shrinks
+            return len(text) * n_tokens // max(1, self.encode_lengths([text])[0])
+        if n_tokens >= len(offsets):
+            return len(text)
+        return max((end for _, end in offsets[:n_tokens]), default=0)
+
     # -- the SentencePiece fast path -------------------------------------------------------------
     def _count_fast(self, lines: Sequence[str], width: int) -> list[int]:
-        if len(self._cache) > self.cache_size:
-            self._cache.clear()
-        cache, tokenize, findall = self._cache, self._model.tokenize, PIECE.findall
-        # "▁[" + one token per digit, then "]" + line as its own run of pieces
-        base = self._special + self._open
-        counts = []
-        for i, line in enumerate(lines):
-            n = base + max(width, len(str(i)))
-            for piece in findall("]" + line.replace(" ", SPACE)):
-                c = cache.get(piece)
-                if c is None:
-                    c = cache[piece] = len(tokenize(piece))
-                n += c
-            counts.append(n)
-        if self._added is not None:  # lines holding special-token text: count them exactly
+        import numpy as np
+
+        cache = self._cache
+        if len(cache) > self.cache_size:
+            cache.clear()
+        cache["\n"] = NEWLINE
+        # one pass over the whole document: every line becomes "]" + line, cut into space-led pieces
+        pieces = PIECE.findall("]" + "\n]".join(lines).replace(" ", SPACE))
+        tokenize = self._model.tokenize
+        for piece in set(pieces).difference(cache):  # only pieces never seen before reach the BPE model
+            cache[piece] = len(tokenize(piece))
+        values = np.fromiter(map(cache.__getitem__, pieces), dtype=np.int64, count=len(pieces))
+        breaks = np.flatnonzero(values == NEWLINE)
+        if len(breaks) != len(lines) - 1:
+            raise ValueError("lines must not contain newlines")
+        values[breaks] = 0
+        line_sums = np.add.reduceat(values, np.concatenate(([0], breaks + 1)))  # no line is empty: each has "]"
+        # plus the special tokens, "▁[" and one token per digit of the number
+        counts = (line_sums + (self._special + self._open + width)).tolist()
+        for i in range(10**width, len(lines)):  # numbers wider than the padding
+            counts[i] += len(str(i)) - width
+        if self._added is not None and self._added.search("\n".join(lines)):
+            # lines holding special-token text ("<s>" in a web page) are counted exactly
             odd = [i for i, line in enumerate(lines) if self._added.search(line)]
             if odd:
                 exact = self.encode_lengths([f"[{i:0{width}d}]{lines[i]}" for i in odd])

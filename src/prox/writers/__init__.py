@@ -1,0 +1,57 @@
+"""Program writers: one file per backend, all behind :class:`ProgramWriter`.
+
+Backends load their libraries only when built, so importing this package stays light.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prox.writers.base import ProgramWriter, Written
+from prox.writers.errors import ModelUnavailable
+
+BACKENDS = ("heuristic", "transformers", "vllm", "llamacpp", "openai")
+
+
+def default_backend(model: str) -> str:
+    """vLLM where it and a GPU are there, llama.cpp for .gguf files when installed, else transformers."""
+    import importlib.util
+
+    if model.endswith(".gguf"):
+        return "llamacpp" if importlib.util.find_spec("llama_cpp") else "transformers"
+    if importlib.util.find_spec("vllm") and importlib.util.find_spec("torch"):
+        import torch
+
+        if torch.cuda.is_available():
+            return "vllm"
+    return "transformers"
+
+
+def make_writer(backend: str, model: str | None = None, **options: Any) -> ProgramWriter:
+    """A writer for ``backend`` (one of BACKENDS) and ``model`` (hub id, folder, .gguf file or served name)."""
+    if backend == "heuristic":
+        from prox.writers.heuristic import HeuristicWriter
+
+        return HeuristicWriter(**options)
+    if model is None:
+        raise ValueError(f"the {backend} backend needs a model")
+    if backend == "transformers":
+        from prox.writers.transformers_writer import TransformersWriter
+
+        return TransformersWriter(model, **options)
+    if backend == "vllm":
+        from prox.writers.vllm_writer import VLLMWriter
+
+        return VLLMWriter(model, **options)
+    if backend == "llamacpp":
+        from prox.writers.llamacpp_writer import LlamaCppWriter
+
+        return LlamaCppWriter(model, **options)
+    if backend == "openai":
+        from prox.writers.openai_writer import OpenAIWriter
+
+        return OpenAIWriter(model, **options)
+    raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+__all__ = ["BACKENDS", "ModelUnavailable", "ProgramWriter", "Written", "default_backend", "make_writer"]

@@ -1,0 +1,54 @@
+"""Programs from a GGUF model through llama-cpp-python, on CPU (the ``[llamacpp]`` extra).
+
+llama.cpp runs one sequence at a time; it keeps the previous prompt's KV cache and reuses the common
+prefix (the system prompt), so prompts go in length order as for every backend.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+from prox.text.prompts import Prompt
+from prox.writers.errors import ModelUnavailable
+from prox.writers.prompted import Generation, PromptedWriter
+
+
+def gguf_tokenizer(path: str):
+    """The Hugging Face tokenizer stored in a GGUF file (transformers reads it with the gguf package)."""
+    from transformers import AutoTokenizer
+
+    folder, name = os.path.split(os.path.abspath(path))
+    return AutoTokenizer.from_pretrained(folder, gguf_file=name)
+
+
+class LlamaCppWriter(PromptedWriter):
+    name = "llamacpp"
+
+    def __init__(self, model: str, tokenizer: Any = None, n_ctx: int = 4096, n_threads: int | None = None, **options):
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise ImportError("the llamacpp backend needs llama-cpp-python: pip install 'prox-refine[llamacpp]'") from exc
+        if not os.path.isfile(model):
+            raise ModelUnavailable(model, "the llamacpp backend reads a local .gguf file")
+        if isinstance(tokenizer, str):
+            from prox.text.tokenizers import load_tokenizer
+
+            tokenizer = load_tokenizer(tokenizer)
+        super().__init__(tokenizer or gguf_tokenizer(model), **options)
+        self.llm = Llama(model_path=model, n_ctx=n_ctx, n_threads=n_threads or os.cpu_count(), verbose=False)
+        self.logits_processors: list = []  # constrained decoding plugs in here
+
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+        generations = []
+        for prompt in prompts:
+            budget = min(max_new_tokens, self.llm.n_ctx() - len(prompt.token_ids))
+            if budget <= 0:
+                raise ValueError(f"prompt of {len(prompt.token_ids)} tokens does not fit n_ctx={self.llm.n_ctx()}")
+            out = self.llm.create_completion(
+                prompt=list(prompt.token_ids), max_tokens=budget, temperature=0.0, top_k=1,
+                logits_processor=self.logits_processors or None,
+            )
+            generations.append(Generation(out["choices"][0]["text"], out["usage"]["completion_tokens"]))
+        return generations

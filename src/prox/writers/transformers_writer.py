@@ -1,0 +1,110 @@
+"""Programs from a Hugging Face transformers model, on CPU or GPU (also GGUF files, dequantized).
+
+Batched greedy generation with left padding over length-sorted batches; bf16 by default where the
+hardware runs it natively (CUDA, or CPUs with AMX / AVX-512 BF16), fp32 otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+from prox.text.prompts import Prompt
+from prox.writers.prompted import Generation, PromptedWriter
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            flags = handle.read()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def pick_dtype(dtype: str, device: str):
+    import torch
+
+    if dtype == "auto":
+        if device.startswith("cuda"):
+            return torch.bfloat16
+        return torch.bfloat16 if cpu_has_bf16() else torch.float32
+    return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16,
+            "fp32": torch.float32, "float32": torch.float32}[dtype]
+
+
+def load_model(model: str, dtype: str = "auto", device: str | None = None):
+    """(model, tokenizer) from a hub id, a local folder or a local ``.gguf`` file."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    torch_dtype = pick_dtype(dtype, device)
+    kwargs: dict[str, Any] = {"dtype": torch_dtype}
+    folder, tokenizer_kwargs = model, {}
+    if model.endswith(".gguf"):
+        from transformers import GgufConfig
+
+        folder, name = os.path.split(os.path.abspath(model))
+        kwargs["gguf_file"] = name
+        kwargs["quantization_config"] = GgufConfig(gguf_file=name, dequantize=True)
+        tokenizer_kwargs["gguf_file"] = name
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, **tokenizer_kwargs)
+        network = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+    except OSError as exc:
+        from prox.writers.errors import ModelUnavailable
+
+        raise ModelUnavailable(model, exc) from None
+    network.to(device).eval()
+    return network, tokenizer
+
+
+class TransformersWriter(PromptedWriter):
+    name = "transformers"
+
+    def __init__(self, model: str | Any, tokenizer: Any = None, dtype: str = "auto", device: str | None = None, **options):
+        if isinstance(model, str):
+            network, loaded_tokenizer = load_model(model, dtype, device)
+        else:
+            network, loaded_tokenizer = model, None
+        tokenizer = tokenizer or loaded_tokenizer
+        super().__init__(tokenizer, **options)
+        self.model = network
+        self.device = next(network.parameters()).device
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        self.logits_processors: list = []  # constrained decoding plugs in here
+
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+        import torch
+
+        width = max(len(p.token_ids) for p in prompts)
+        input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
+        attention = torch.zeros((len(prompts), width), dtype=torch.long)
+        for row, prompt in enumerate(prompts):  # left padding: every prompt ends where generation starts
+            input_ids[row, width - len(prompt.token_ids) :] = torch.tensor(prompt.token_ids)
+            attention[row, width - len(prompt.token_ids) :] = 1
+        with torch.inference_mode():
+            output = self.model.generate(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention.to(self.device),
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                pad_token_id=self.pad_id,
+                eos_token_id=self.tokenizer.eos_token_id,
+                logits_processor=list(self.logits_processors) or None,
+            )
+        generations = []
+        for row in output[:, width:].tolist():
+            ids = _until_eos(row, self.tokenizer.eos_token_id, self.pad_id)
+            generations.append(Generation(self.tokenizer.decode(ids, skip_special_tokens=True), len(ids)))
+        return generations
+
+
+def _until_eos(ids: list[int], eos_id: int | None, pad_id: int | None) -> list[int]:
+    for k, token in enumerate(ids):
+        if token == eos_id:
+            return ids[: k + 1]  # the EOS token was generated: count it
+    while ids and ids[-1] == pad_id and pad_id != eos_id:
+        ids = ids[:-1]
+    return ids

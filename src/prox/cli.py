@@ -34,7 +34,7 @@ def execute(
     try:
         stats = apply_files(inputs, output, Thresholds(drop_fraction, short_words, error_limit), text_key, output_format, limit)
     except FileNotFoundError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
     table = Table(title=f"prox execute -> {output}")
     table.add_column("figure")
@@ -47,6 +47,64 @@ def execute(
         table.add_row(f"reason: {reason}", f"{count:,}")
     table.add_row("docs/s", f"{stats.read / stats.seconds:,.0f}" if stats.seconds else "-")
     console.print(table)
+
+
+def parse_options(pairs: List[str]) -> dict:
+    """``key=value`` writer options; values that read as JSON numbers or booleans become those."""
+    import json
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--option takes key=value, not {pair!r}")
+        try:
+            options[key.replace("-", "_")] = json.loads(value)
+        except ValueError:
+            options[key.replace("-", "_")] = value
+    return options
+
+
+@app.command("refine-text")
+def refine_text(
+    path: str = typer.Argument("-", help="A text file holding one document, or - for standard input."),
+    preset: Optional[str] = typer.Option("heuristic", help="web, math or heuristic."),
+    doc_model: Optional[str] = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file."),
+    chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
+    backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
+    stages: str = typer.Option("doc,chunk", help="Stages to run, comma-separated."),
+    diff: bool = typer.Option(False, "--diff", help="Print a diff against the input instead of the refined text."),
+    option: List[str] = typer.Option([], "--option", "-O", help="Writer option key=value (repeatable), e.g. base_url=..."),
+) -> None:
+    """Refine one document and print the refined text (or a diff) to try a preset or model by hand."""
+    import sys
+
+    from prox.refiner import Refiner
+    from prox.writers.errors import ModelUnavailable
+
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    try:
+        refiner = Refiner(preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
+                          stages=[s.strip() for s in stages.split(",") if s.strip()], **parse_options(option))
+    except (ModelUnavailable, ValueError, ImportError) as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    result = refiner.refine([text])[0]
+    console.print(f"[bold]{'dropped' if result.dropped else 'kept'}[/bold] ({result.reason})")
+    if result.doc_program is not None:
+        console.print(f"doc program: {result.doc_program!r}")
+    for number, program in enumerate(result.chunk_programs):
+        console.print(f"chunk {number} program:\n{program}")
+    for error in result.errors + tuple(result.trace.errors):
+        console.print(f"[yellow]error:[/yellow] {error}")
+    if diff:
+        import difflib
+
+        for line in difflib.unified_diff(text.split("\n"), result.text.split("\n"), "input", "refined", lineterm=""):
+            color = "red" if line.startswith("-") else "green" if line.startswith("+") else None
+            console.print(line, style=color, markup=False, highlight=False, soft_wrap=True) if color else typer.echo(line)
+    else:
+        typer.echo(result.text)
 
 
 @app.command()

@@ -24,6 +24,7 @@ class Prompt:
     text: str  # the rendered prompt
     token_ids: tuple[int, ...]  # what the model reads
     truncated: bool = False  # the document was cut to fit the budget
+    user: str | None = None  # the user message alone, for servers that apply their own chat template
 
 
 def llama2_chat(user: str, system: str = SYSTEM_PROMPT, bos: str = "<s>") -> str:
@@ -43,13 +44,13 @@ def doc_prompt(document: str, tokenizer: Any, max_tokens: int = MAX_DOC_PROMPT_T
 
     text, ids = render(document)
     if len(ids) <= max_tokens:
-        return Prompt(text, tuple(ids))
+        return Prompt(text, tuple(ids), user=document)
     overhead = len(render("")[1])
     cut = _char_cut(tokenizer, document, max(0, max_tokens - overhead))
     while True:
         text, ids = render(document[:cut])
         if len(ids) <= max_tokens or cut == 0:
-            return Prompt(text, tuple(ids), truncated=True)
+            return Prompt(text, tuple(ids), truncated=True, user=document[:cut])
         # the cut met a token boundary badly: shrink by at least one character, by the overflow's share
         cut -= max(1, (len(ids) - max_tokens) * cut // len(ids))
 
@@ -75,4 +76,4 @@ def chunk_prompt(chunk: Chunk | str, tokenizer: Any, system: str = SYSTEM_PROMPT
         text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     else:
         text = llama2_chat(user, system, bos=tokenizer.bos_token or "")
-    return Prompt(text, tuple(tokenizer.encode(text)))
+    return Prompt(text, tuple(tokenizer.encode(text)), user=user)

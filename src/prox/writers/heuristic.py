@@ -64,18 +64,17 @@ class LineRules:
         unpunctuated_short = [
             0 < n <= self.short_words and not line.endswith(TERMINAL) for line, n in zip(stripped, words)
         ]
-        remove = []
-        for i, line in enumerate(stripped):
-            n = words[i]
-            if n == 0:
-                remove.append(False)  # blank lines carry no words; leave the layout alone
-                continue
-            in_run = self._in_run(unpunctuated_short, i)
-            keyword = n <= self.keyword_max_words and BOILERPLATE.search(line) is not None
-            separators = len(SEPARATORS.findall(line)) >= 2 and not line.endswith(TERMINAL)
-            link_like = line.lower().startswith(("http://", "https://", "www.")) and n <= 2 and in_run
-            remove.append(bool((unpunctuated_short[i] and in_run) or keyword or separators or link_like))
-        return remove
+        strong = [  # boilerplate on its own: legal, cookie and share words in a short line, link bars
+            n > 0
+            and (
+                (n <= self.keyword_max_words and BOILERPLATE.search(line) is not None)
+                or (len(SEPARATORS.findall(line)) >= 2 and not line.endswith(TERMINAL))
+            )
+            for line, n in zip(stripped, words)
+        ]
+        # short unpunctuated lines are navigation when they come in runs (boilerplate lines join runs)
+        weak = [a or b for a, b in zip(unpunctuated_short, strong)]
+        return [strong[i] or (unpunctuated_short[i] and self._in_run(weak, i)) for i in range(len(stripped))]
 
     def _in_run(self, flags: list[bool], i: int) -> bool:
         if not flags[i]:

@@ -7,18 +7,19 @@ costs are the same for every backend, so the backends stay small and agree with 
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from prox.text.chunker import MAX_CHUNK_TOKENS, Chunk
 from prox.text.prompts import MAX_DOC_PROMPT_TOKENS, Prompt, chunk_prompt, doc_prompt
 from prox.writers.base import CHUNK_MAX_NEW_TOKENS, DOC_MAX_NEW_TOKENS, Written, length_batches
 
 
-class Generation(tuple):
-    """(text, output token count) of one prompt."""
+class Generation(NamedTuple):
+    """What a backend made of one prompt; ``error`` is set when it gave up on that prompt."""
 
-    def __new__(cls, text: str, output_tokens: int):
-        return super().__new__(cls, (text, output_tokens))
+    text: str
+    output_tokens: int
+    error: str | None = None
 
 
 class PromptedWriter:
@@ -65,14 +66,13 @@ class PromptedWriter:
             start = time.perf_counter()
             try:
                 generations = self.generate([prompts[i] for i in batch], max_new_tokens)
-                errors = [None] * len(batch)
             except Exception as exc:  # one bad batch must not end the run: its items carry the error
                 if len(batch) > 1:  # retry one by one so a single poisonous prompt is isolated
                     for i in batch:
                         results[i] = self._write([prompts[i]], max_new_tokens)[0]
                     continue
-                generations, errors = [Generation("", 0)], [f"{type(exc).__name__}: {exc}"]
+                generations = [Generation("", 0, f"{type(exc).__name__}: {exc}")]
             share = (time.perf_counter() - start) / len(batch)
-            for i, (text, n_out), error in zip(batch, generations, errors):
-                results[i] = Written(text.strip(" "), lengths[i], n_out, share, error)
+            for i, generation in zip(batch, generations):
+                results[i] = Written(generation.text.strip(" "), lengths[i], generation.output_tokens, share, generation.error)
         return results  # type: ignore[return-value]

@@ -38,6 +38,10 @@ def load_model(model: str, dtype: str = "auto", device: str | None = None):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from prox.writers.errors import ModelUnavailable
+
+    if model.startswith(("/", ".", "~")) and not os.path.exists(os.path.expanduser(model)):
+        raise ModelUnavailable(model, "no such file or folder")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch_dtype = pick_dtype(dtype, device)
     kwargs: dict[str, Any] = {"dtype": torch_dtype}
@@ -53,8 +57,6 @@ def load_model(model: str, dtype: str = "auto", device: str | None = None):
         tokenizer = AutoTokenizer.from_pretrained(folder, **tokenizer_kwargs)
         network = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
     except OSError as exc:
-        from prox.writers.errors import ModelUnavailable
-
         raise ModelUnavailable(model, exc) from None
     network.to(device).eval()
     return network, tokenizer

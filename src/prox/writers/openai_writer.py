@@ -1,0 +1,153 @@
+"""Programs from an OpenAI-compatible server: vLLM serve, SGLang, llama.cpp server, TGI, hosted APIs.
+
+Requests run concurrently (a bounded number in flight) with timeouts and retries with exponential
+backoff; a prompt that keeps failing becomes a recorded error for its document, never a dead run.
+Answers are cached on disk, keyed by server model, prompt and parameters, so a rerun pays only for
+what it has not seen.
+
+``mode="completions"`` (default) sends the exact prompt token ids to ``/v1/completions`` (vLLM serve,
+SGLang and llama.cpp's own server accept them), as the refining models expect; ``mode="text"`` sends the
+rendered prompt text there (TGI, llama-cpp-python's server, which refuses token ids); ``mode="chat"`` sends messages to ``/v1/chat/completions`` and lets the server apply
+its own template (hosted chat models, teachers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import random
+import sqlite3
+import threading
+from typing import Any, Sequence
+
+from prox.text.prompts import SYSTEM_PROMPT, Prompt
+from prox.writers.prompted import Generation, PromptedWriter
+
+RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+MODES = ("completions", "text", "chat")
+
+
+class RequestCache:
+    """A small persistent key -> answer store (SQLite), safe to share between runs."""
+
+    def __init__(self, path: str):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT)")
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, key: str, value: dict) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?)", (key, json.dumps(value)))
+            self._db.commit()
+
+
+class OpenAIWriter(PromptedWriter):
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str = "http://127.0.0.1:8000/v1",
+        api_key: str | None = None,
+        tokenizer: Any = None,
+        mode: str = "completions",
+        max_in_flight: int = 16,
+        timeout: float = 120.0,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        cache: str | None = None,
+        extra_body: dict | None = None,
+        **options: Any,
+    ):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        from prox.text.tokenizers import as_tokenizer
+
+        options.setdefault("batch_size", 256)  # a batch is only what is in flight together
+        super().__init__(as_tokenizer(tokenizer or model), **options)
+        self.model, self.base_url, self.mode = model, base_url.rstrip("/"), mode
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        self.max_in_flight, self.timeout, self.max_retries, self.backoff = max_in_flight, timeout, max_retries, backoff
+        self.cache = RequestCache(cache) if cache else None
+        self.extra_body = extra_body or {}  # e.g. structured-output parameters of the server
+        self.requests_sent = 0  # including retries
+
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+        coroutine = self._generate_all(prompts, max_new_tokens)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
+        result: list = []  # called from a running loop (a notebook): run in a thread of our own
+        thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine)))
+        thread.start()
+        thread.join()
+        return result[0]
+
+    async def _generate_all(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+        import httpx
+
+        limit = asyncio.Semaphore(self.max_in_flight)
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        async with httpx.AsyncClient(timeout=self.timeout, headers=headers) as client:
+
+            async def one(prompt: Prompt) -> Generation:
+                async with limit:
+                    return await self._generate_one(client, prompt, max_new_tokens)
+
+            return list(await asyncio.gather(*(one(p) for p in prompts)))
+
+    def request(self, prompt: Prompt, max_new_tokens: int) -> tuple[str, dict]:
+        """The endpoint and JSON body for one prompt (greedy decoding)."""
+        body: dict[str, Any] = {"model": self.model, "max_tokens": max_new_tokens, "temperature": 0.0, **self.extra_body}
+        if self.mode == "chat":
+            user = prompt.user if prompt.user is not None else prompt.text
+            body["messages"] = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+            return "/chat/completions", body
+        body["prompt"] = list(prompt.token_ids) if self.mode == "completions" else prompt.text
+        return "/completions", body
+
+    async def _generate_one(self, client, prompt: Prompt, max_new_tokens: int) -> Generation:
+        import httpx
+
+        endpoint, body = self.request(prompt, max_new_tokens)
+        key = hashlib.sha256(json.dumps([self.base_url, endpoint, body], sort_keys=True).encode()).hexdigest()
+        if self.cache and (hit := self.cache.get(key)):
+            return Generation(hit["text"], hit["output_tokens"])
+        error = "no attempt"
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
+            self.requests_sent += 1
+            try:
+                response = await client.post(self.base_url + endpoint, json=body)
+            except httpx.HTTPError as exc:  # refused, reset, timed out
+                error = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code in RETRY_STATUS:
+                error = f"HTTP {response.status_code}: {response.text[:200]}"
+                continue
+            if response.status_code >= 400:  # a request the server will never accept: do not retry
+                return Generation("", 0, f"HTTP {response.status_code}: {response.text[:200]}")
+            try:
+                data = response.json()
+                choice = data["choices"][0]
+                text = choice["message"]["content"] if self.mode == "chat" else choice["text"]
+            except (ValueError, KeyError, IndexError, TypeError) as exc:
+                error = f"malformed answer: {type(exc).__name__}: {exc}"
+                continue
+            output_tokens = (data.get("usage") or {}).get("completion_tokens")
+            if output_tokens is None:
+                output_tokens = len(self.tokenizer.encode(text, add_special_tokens=False))
+            if self.cache:
+                self.cache.put(key, {"text": text or "", "output_tokens": output_tokens})
+            return Generation(text or "", output_tokens)
+        return Generation("", 0, f"gave up after {self.max_retries + 1} attempts: {error}")

@@ -1,0 +1,58 @@
+"""Programs from vLLM's offline engine on GPUs (the ``[vllm]`` extra).
+
+The engine is built once per process and model, with prefix caching on (every prompt of a level shares
+its system prompt); all prompts of a call go to the engine at once, longest first, and vLLM's scheduler
+batches them. Decoding is greedy, with the reference's token budgets.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from prox.text.prompts import Prompt
+from prox.writers.prompted import Generation, PromptedWriter
+
+_ENGINES: dict[tuple, Any] = {}
+
+
+def engine(model: str, **engine_options: Any):
+    """One vLLM engine per (model, options) for the life of the process."""
+    key = (model, tuple(sorted(engine_options.items())))
+    if key not in _ENGINES:
+        try:
+            from vllm import LLM
+        except ImportError as exc:
+            raise ImportError("the vllm backend needs vLLM and a GPU: pip install 'prox-refine[vllm]'") from exc
+        _ENGINES[key] = LLM(model=model, **engine_options)
+    return _ENGINES[key]
+
+
+class VLLMWriter(PromptedWriter):
+    name = "vllm"
+
+    def __init__(
+        self,
+        model: str,
+        tokenizer: Any = None,
+        gpu_memory_utilization: float = 0.9,
+        tensor_parallel_size: int = 1,
+        max_model_len: int = 4096,
+        dtype: str = "auto",
+        seed: int = 0,
+        **options: Any,
+    ):
+        self.llm = engine(
+            model, gpu_memory_utilization=gpu_memory_utilization, tensor_parallel_size=tensor_parallel_size,
+            max_model_len=max_model_len, dtype=dtype, enable_prefix_caching=True, seed=seed,
+        )
+        options.setdefault("batch_size", 1 << 30)  # vLLM schedules; we hand it everything at once
+        super().__init__(tokenizer or self.llm.get_tokenizer(), **options)
+        self.sampling_options: dict[str, Any] = {}  # constrained decoding plugs in here
+
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(temperature=0.0, max_tokens=max_new_tokens, **self.sampling_options)
+        requests = [{"prompt_token_ids": list(p.token_ids)} for p in prompts]
+        outputs = self.llm.generate(requests, params, use_tqdm=False)
+        return [Generation(out.outputs[0].text, len(out.outputs[0].token_ids)) for out in outputs]

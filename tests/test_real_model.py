@@ -58,9 +58,15 @@ def test_tiny_random_gguf_same_programs_on_llamacpp_and_transformers(tiny_gguf):
     pytest.importorskip("torch", reason="needs torch (the [hf] extra)")
     programs = {}
     for backend, extra in [("llamacpp", {}), ("transformers", {"dtype": "fp32"})]:
-        refiner = prox.Refiner(doc_model=tiny_gguf, chunk_model=tiny_gguf, backend=backend, stages=["doc"],
-                               doc_max_new_tokens=8, **extra)
-        results = refiner.refine(DOCS)
-        assert all(r.written[0].output_tokens == 8 and not r.errors for r in results)
-        programs[backend] = [r.doc_program for r in results]
-    assert programs["llamacpp"] == programs["transformers"]
+        for constrained in (False, True):
+            refiner = prox.Refiner(doc_model=tiny_gguf, chunk_model=tiny_gguf, backend=backend, stages=["doc"],
+                                   doc_max_new_tokens=8, constrained=constrained, **extra)
+            results = refiner.refine(DOCS)
+            assert all(not r.errors for r in results)
+            if constrained:
+                assert all(r.doc_program.strip() in ("drop_doc()", "keep_doc()") for r in results)
+            else:
+                assert all(r.written[0].output_tokens == 8 for r in results)
+            programs[backend, constrained] = [r.doc_program for r in results]
+    assert programs["llamacpp", False] == programs["transformers", False]
+    assert programs["llamacpp", True] == programs["transformers", True]

@@ -2,7 +2,8 @@ import pytest
 
 import prox
 from prox.writers import ModelUnavailable, make_writer
-from prox.writers.heuristic import HeuristicWriter, LineRules, split_numbered
+from prox.text.chunker import numbered_lines
+from prox.writers.heuristic import HeuristicWriter, LineRules
 
 ARTICLE = "\n".join(
     ["Home | News | Sport | Weather | Contact", "Menu", "Search", "Log in"]
@@ -34,7 +35,7 @@ def test_heuristic_chunk_program_uses_global_line_numbers():
     text = "\n".join(f"[{i + 100}]{line}" for i, line in enumerate(ARTICLE.split("\n")))
     program = writer.chunk_program(text)
     assert program.split("\n") == ["remove_lines(line_start=100, line_end=103)", "remove_lines(line_start=116, line_end=118)"]
-    assert split_numbered("[007]a\n[1000]b") == [(7, "a"), (1000, "b")]
+    assert numbered_lines("[007]a\n[1000]b") == [(7, "a"), (1000, "b")]
 
 
 def test_refiner_heuristic_end_to_end():

@@ -9,6 +9,7 @@ budget (``Chunk.truncated``); the line is still whole in the document, so progra
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,17 @@ class Chunk:
         return range(self.line_start, self.line_end + 1)
 
 
+NUMBERED = re.compile(r"^\[(\d{3,})\](.*)$", re.DOTALL)
+
+
 def number_line(index: int, line: str) -> str:
     return f"[{index:0{NUMBER_WIDTH}d}]{line}"
+
+
+def numbered_lines(chunk: "Chunk | str") -> list[tuple[int, str]]:
+    """(global line number, line) pairs read back from a numbered chunk."""
+    text = chunk.text if isinstance(chunk, Chunk) else chunk
+    return [(int(m.group(1)), m.group(2)) for m in map(NUMBERED.match, text.split("\n")) if m]
 
 
 def chunk_document(text: str, tokenizer: Any, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chunk]:

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from prox.program.operations import Normalize, RemoveLines
-from prox.text.chunker import Chunk
+from prox.text.chunker import Chunk, numbered_lines
 from prox.writers.base import Written
 
-NUMBERED = re.compile(r"^\[(\d{3,})\](.*)$", re.DOTALL)
 TERMINAL = (".", "!", "?", '"', "'", "”", "’", ":", ";", ")", "。", "！", "？")
 SEPARATORS = re.compile(r"\s[|•»·›/\\>-]\s|\s\|\||^[|•»·›>\-*]\s|\s[|•»·›]$")
 BOILERPLATE = re.compile(
@@ -35,17 +34,6 @@ INLINE_NOISE = (
     "[edit]", "(opens in new window)", "(opens in a new window)", "Click here to read more", "Read more »",
     "Read more...", "Continue reading →", "[citation needed]", "(Click to enlarge)", "Share this:",
 )
-
-
-def split_numbered(chunk: Chunk | str) -> list[tuple[int, str]]:
-    """(global line number, line) pairs of a numbered chunk."""
-    text = chunk.text if isinstance(chunk, Chunk) else chunk
-    pairs = []
-    for raw in text.split("\n"):
-        match = NUMBERED.match(raw)
-        if match:
-            pairs.append((int(match.group(1)), match.group(2)))
-    return pairs
 
 
 @dataclass(frozen=True)
@@ -131,7 +119,7 @@ class HeuristicWriter:
         return self._filters
 
     def chunk_program(self, chunk: Chunk | str) -> str:
-        pairs = split_numbered(chunk)
+        pairs = numbered_lines(chunk)
         if not pairs:
             return "skip_chunk()"
         flags = self.line_rules.boilerplate([line for _, line in pairs])

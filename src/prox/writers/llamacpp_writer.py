@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
+import numpy as np
+
 from prox.text.prompts import Prompt
 from prox.writers.errors import ModelUnavailable
 from prox.writers.prompted import Generation, PromptedWriter
@@ -24,6 +26,7 @@ def gguf_tokenizer(path: str):
 
 class LlamaCppWriter(PromptedWriter):
     name = "llamacpp"
+    supports_constraints = True
 
     def __init__(self, model: str, tokenizer: Any = None, n_ctx: int = 4096, n_threads: int | None = None, **options):
         try:
@@ -38,17 +41,46 @@ class LlamaCppWriter(PromptedWriter):
             tokenizer = load_tokenizer(tokenizer)
         super().__init__(tokenizer or gguf_tokenizer(model), **options)
         self.llm = Llama(model_path=model, n_ctx=n_ctx, n_threads=n_threads or os.cpu_count(), verbose=False)
-        self.logits_processors: list = []  # constrained decoding plugs in here
 
-    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, masks=None) -> list[Generation]:
+        from llama_cpp import LogitsProcessorList
+
+        from prox.constrain.processors import LlamaCppConstraint
+        from prox.constrain.tracker import Tracker
+
         generations = []
-        for prompt in prompts:
+        for k, prompt in enumerate(prompts):
             budget = min(max_new_tokens, self.llm.n_ctx() - len(prompt.token_ids))
             if budget <= 0:
                 raise ValueError(f"prompt of {len(prompt.token_ids)} tokens does not fit n_ctx={self.llm.n_ctx()}")
+            processors = None
+            if masks is not None:
+                processors = LogitsProcessorList([LlamaCppConstraint(Tracker(masks[k], budget), len(prompt.token_ids))])
             out = self.llm.create_completion(
-                prompt=list(prompt.token_ids), max_tokens=budget, temperature=0.0, top_k=1,
-                logits_processor=self.logits_processors or None,
+                prompt=list(prompt.token_ids), max_tokens=budget, temperature=0.0, top_k=1, logits_processor=processors,
             )
             generations.append(Generation(out["choices"][0]["text"], out["usage"]["completion_tokens"]))
         return generations
+
+    def next_token_logprobs(self, prompts: Sequence[Prompt], then: Sequence[int], need_second=None) -> list[tuple]:
+        rows = []
+        for prompt, extra in zip(prompts, then):
+            first = self._logprobs(list(prompt.token_ids))
+            second = None
+            if need_second is None or need_second(first):  # llama.cpp reuses the prompt's KV cache
+                second = self._logprobs(list(prompt.token_ids) + [extra])
+            rows.append((first, second))
+        return rows
+
+    def _logprobs(self, tokens: list[int]) -> np.ndarray:
+        from llama_cpp import LogitsProcessorList
+
+        captured: list[np.ndarray] = []
+
+        def capture(input_ids, scores):
+            captured.append(np.array(scores, dtype=np.float64))
+            return scores
+
+        self.llm.create_completion(prompt=tokens, max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([capture]))
+        logits = captured[0]
+        return logits - np.logaddexp.reduce(logits)

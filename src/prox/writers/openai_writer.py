@@ -80,7 +80,7 @@ class OpenAIWriter(PromptedWriter):
         self.extra_body = extra_body or {}  # e.g. structured-output parameters of the server
         self.requests_sent = 0  # including retries
 
-    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, masks=None) -> list[Generation]:
         coroutine = self._generate_all(prompts, max_new_tokens)
         try:
             asyncio.get_running_loop()

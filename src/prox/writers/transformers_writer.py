@@ -64,6 +64,7 @@ def load_model(model: str, dtype: str = "auto", device: str | None = None):
 
 class TransformersWriter(PromptedWriter):
     name = "transformers"
+    supports_constraints = True
 
     def __init__(self, model: str | Any, tokenizer: Any = None, dtype: str = "auto", device: str | None = None, **options):
         if isinstance(model, str):
@@ -75,17 +76,44 @@ class TransformersWriter(PromptedWriter):
         self.model = network
         self.device = next(network.parameters()).device
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        self.logits_processors: list = []  # constrained decoding plugs in here
 
-    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+    def _batch(self, prompts: Sequence[Prompt]):
+        """Left-padded input ids and attention mask: every prompt ends where generation starts."""
         import torch
 
         width = max(len(p.token_ids) for p in prompts)
         input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
         attention = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, prompt in enumerate(prompts):  # left padding: every prompt ends where generation starts
+        for row, prompt in enumerate(prompts):
             input_ids[row, width - len(prompt.token_ids) :] = torch.tensor(prompt.token_ids)
             attention[row, width - len(prompt.token_ids) :] = 1
+        return input_ids, attention, width
+
+    def next_token_logprobs(self, prompts: Sequence[Prompt], then: Sequence[int], need_second=None) -> list:
+        import torch
+
+        input_ids, attention, _ = self._batch(prompts)
+        input_ids, attention = input_ids.to(self.device), attention.to(self.device)
+        with torch.inference_mode():
+            out = self.model(input_ids=input_ids, attention_mask=attention, use_cache=True, logits_to_keep=1)
+            first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
+            step = torch.tensor(list(then), device=self.device).unsqueeze(1)
+            attention = torch.cat([attention, torch.ones_like(step)], dim=1)
+            # one more token on the cached prompt: cheap, and needed when the first choice is a lone space
+            second = self.model(input_ids=step, attention_mask=attention, past_key_values=out.past_key_values, logits_to_keep=1)
+            second = torch.log_softmax(second.logits[:, -1, :].float(), dim=-1)
+        return list(zip(first.cpu().numpy(), second.cpu().numpy()))
+
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, masks=None) -> list[Generation]:
+        import torch
+
+        input_ids, attention, width = self._batch(prompts)
+        processors = []
+        if masks is not None:
+            from prox.constrain.processors import TransformersConstraint
+            from prox.constrain.tracker import Tracker
+
+            processors.append(TransformersConstraint([Tracker(m, max_new_tokens) for m in masks], width))
         with torch.inference_mode():
             output = self.model.generate(
                 input_ids=input_ids.to(self.device),
@@ -94,7 +122,7 @@ class TransformersWriter(PromptedWriter):
                 do_sample=False,
                 pad_token_id=self.pad_id,
                 eos_token_id=self.tokenizer.eos_token_id,
-                logits_processor=list(self.logits_processors) or None,
+                logits_processor=processors or None,
             )
         generations = []
         for row in output[:, width:].tolist():

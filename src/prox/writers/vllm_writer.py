@@ -49,7 +49,7 @@ class VLLMWriter(PromptedWriter):
         super().__init__(tokenizer or self.llm.get_tokenizer(), **options)
         self.sampling_options: dict[str, Any] = {}  # constrained decoding plugs in here
 
-    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, masks=None) -> list[Generation]:
         from vllm import SamplingParams
 
         params = SamplingParams(temperature=0.0, max_tokens=max_new_tokens, **self.sampling_options)

@@ -1,0 +1,108 @@
+"""Constrained decoding: whatever a model picks among the allowed tokens, the program is valid."""
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from prox import Normalize, RemoveLines, execute_chunk, parse_program
+from prox.constrain import ChunkAutomaton, DocAutomaton, StateMasks, Tracker, vocabulary
+from prox.text.chunker import Chunk, number_line
+
+
+def chunk_of(lines: list[str], first: int) -> Chunk:
+    text = "\n".join(number_line(first + i, line) for i, line in enumerate(lines))
+    return Chunk(text, first, first + len(lines) - 1, 0)
+
+
+def check_program(program_text: str, lines: list[str], first: int) -> None:
+    program = parse_program(program_text)
+    assert program.errors == (), (program_text, program.errors)
+    assert program.operations, program_text
+    for op in program.operations:
+        if isinstance(op, RemoveLines):
+            assert first <= op.line_start <= op.line_end <= first + len(lines) - 1
+        if isinstance(op, Normalize):
+            assert op.source_str and any(op.source_str in line for line in lines), op.source_str
+
+
+def random_walk(masks: StateMasks, budget: int, rng: random.Random, vocab) -> tuple[str, int]:
+    """A 'model' that picks uniformly among the allowed tokens: the hardest case for the constraint."""
+    tracker, out, steps = Tracker(masks, budget), b"", 0
+    while steps < budget:
+        allowed = tracker.allowed()
+        assert len(allowed), "the constraint left no token to choose"
+        token = int(allowed[rng.randrange(len(allowed))])
+        steps += 1
+        tracker.advance(token)
+        if token in vocab.eos_ids:
+            break
+        out += vocab.token_bytes[token]
+    return out.decode("utf-8"), steps
+
+
+line_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"), max_size=60)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(line_text, min_size=1, max_size=8), st.integers(0, 2000), st.integers(24, 80), st.randoms(use_true_random=False))
+def test_random_walks_always_write_valid_programs(llama2_tokenizer, lines, first, budget, rng):
+    vocab = vocabulary(llama2_tokenizer)
+    masks = StateMasks(ChunkAutomaton(first, first + len(lines) - 1, lines), vocab)
+    program, steps = random_walk(masks, budget, rng, vocab)
+    assert steps <= budget
+    if not any(line.strip() for line in lines) and not program:
+        return  # nothing to normalize, and a chunk of blank lines may legitimately end empty
+    check_program(program, lines, first)
+    execute_chunk("\n".join(lines), program)  # and it executes without an error from the program
+    assert execute_chunk("\n".join(["x"] * first + lines), program).trace.errors == ()
+
+
+def test_hard_characters_in_chunks(llama2_tokenizer):
+    lines = ['He said "hi" \\ bye', "[brackets] (parens) {braces}", "naïve café 日本 🙂", "tab\there", "x" * 500]
+    vocab = vocabulary(llama2_tokenizer)
+    masks = StateMasks(ChunkAutomaton(40, 44, lines), vocab)
+    rng = random.Random(0)
+    for _ in range(40):
+        check_program(random_walk(masks, 96, rng, vocab)[0], lines, 40)
+
+
+def test_doc_constraint_and_budget(llama2_tokenizer):
+    vocab = vocabulary(llama2_tokenizer)
+    masks = StateMasks(DocAutomaton(), vocab)
+    rng = random.Random(1)
+    seen = set()
+    for _ in range(30):
+        program, _ = random_walk(masks, 20, rng, vocab)
+        seen.add(program.strip())
+    assert seen <= {"drop_doc()", "keep_doc()"} and seen
+    # with too small a budget no program can be finished: nothing but the shortest path is allowed
+    tracker = Tracker(StateMasks(ChunkAutomaton(0, 0, ["a"]), vocab), 12)
+    assert all(vocab.token_bytes[t] and len(vocab.token_bytes[t]) <= 12 for t in tracker.allowed())
+
+
+def test_tiny_random_model_writes_valid_programs_through_transformers(tmp_path, llama2_tokenizer):
+    pytest.importorskip("torch", reason="needs torch (the [hf] extra)")
+    from models import tiny_llama
+    from prox.writers.transformers_writer import TransformersWriter
+
+    folder = tiny_llama(tmp_path / "tiny", llama2_tokenizer, seed=3)
+    writer = TransformersWriter(str(folder), chunk_max_new_tokens=48, doc_max_new_tokens=12, batch_size=4, dtype="fp32")
+    rng = np.random.default_rng(0)
+    chunks, contents = [], []
+    for k in range(6):
+        lines = [f"line {j} with \"quotes\" and \\ and [x]" if j % 2 else "ünïcode ✓ text " * (j + 1) for j in range(rng.integers(1, 6))]
+        first = int(rng.integers(0, 1500))
+        chunks.append(chunk_of(lines, first))
+        contents.append((lines, first))
+    written = writer.write_chunk(chunks)
+    for w, (lines, first) in zip(written, contents):
+        assert w.error is None and w.output_tokens <= 48
+        check_program(w.program, lines, first)
+    for w in writer.write_doc(["one document", "another one"]):
+        assert w.program.strip() in ("drop_doc()", "keep_doc()")
+    writer.constrained = False  # the same model unconstrained writes garbage
+    garbage = writer.write_chunk(chunks[:2])
+    assert any(parse_program(w.program).errors for w in garbage)

@@ -82,3 +82,13 @@ def test_cli_missing_input_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(app, ["execute", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "no such input" in result.output and "nope.jsonl" in result.output
+
+
+def test_stored_drop_probability_is_re_decided_with_a_new_threshold(tmp_path):
+    data = record(0, chunk_program="skip_chunk()")
+    data["metadata"]["drop_probability"] = 0.7
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(data) + "\n")
+    assert apply_files([str(source)], str(tmp_path / "a")).reasons == {"refined": 1}  # stored keep_doc() stands
+    assert apply_files([str(source)], str(tmp_path / "b"), Thresholds(drop_threshold=0.6)).reasons == {"drop_doc": 1}
+    assert apply_files([str(source)], str(tmp_path / "c"), Thresholds(drop_threshold=0.8)).reasons == {"refined": 1}

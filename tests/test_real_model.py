@@ -5,6 +5,7 @@ import os
 import pytest
 
 import prox
+from prox import parse_program
 
 DOCS = [
     "Home | About | Contact\nThe river rises in the northern hills and flows south through three market towns.\n"
@@ -70,3 +71,21 @@ def test_tiny_random_gguf_same_programs_on_llamacpp_and_transformers(tiny_gguf):
             programs[backend, constrained] = [r.doc_program for r in results]
     assert programs["llamacpp", False] == programs["transformers", False]
     assert programs["llamacpp", True] == programs["transformers", True]
+
+
+@pytest.mark.slow
+def test_scoring_agrees_with_constrained_greedy_decoding(gguf, web_sample):
+    """Doc-level scoring mode must decide as greedy decoding does (the issue asks for >= 99%)."""
+    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (the [llamacpp] extra)")
+    from prox.writers import make_writer
+
+    writer = make_writer("llamacpp", gguf, max_doc_prompt_tokens=384)
+    texts = [r["text"] for r in web_sample[:40]]
+    greedy = writer.write_doc(texts)
+    writer.doc_mode = "score"
+    scored = writer.write_doc(texts)
+    valid = [(g, s) for g, s in zip(greedy, scored) if parse_program(g.program).ok and g.program.strip() in ("drop_doc()", "keep_doc()")]
+    assert len(valid) == len(texts)  # constrained greedy decoding always writes a valid doc program
+    agreement = sum(g.program.strip() == s.program for g, s in valid) / len(valid)
+    assert agreement >= 0.99, agreement
+    assert all(0.0 <= s.drop_probability <= 1.0 for s in scored)

@@ -22,6 +22,11 @@ class Thresholds:
     drop_fraction: float = DROP_FRACTION
     short_words: int = SHORT_WORDS
     error_limit: int = ERROR_LIMIT
+    drop_threshold: Optional[float] = None  # re-decide the doc stage from a stored metadata.drop_probability
+
+    @property
+    def chunk(self) -> dict:
+        return {"drop_fraction": self.drop_fraction, "short_words": self.short_words, "error_limit": self.error_limit}
 
 
 @dataclass
@@ -60,10 +65,13 @@ def apply_record(data: dict, thresholds: Thresholds = Thresholds(), text_key: Op
     raw = original_text(data, text_key)
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     doc_program, chunk_program = metadata.get("doc_program"), metadata.get("chunk_program")
+    probability = metadata.get("drop_probability")
+    if thresholds.drop_threshold is not None and isinstance(probability, (int, float)):
+        doc_program = "drop_doc()" if probability >= thresholds.drop_threshold else "keep_doc()"
     result = execute_doc(raw, doc_program) if isinstance(doc_program, str) else None
     doc_reason = result.reason if result else None
     if isinstance(chunk_program, str) and not (result and result.dropped):
-        result = execute_chunk(raw, chunk_program, **thresholds.__dict__)
+        result = execute_chunk(raw, chunk_program, **thresholds.chunk)
     if result is None:
         result = execute_doc(raw, "keep_doc()")
     out = dict(data)

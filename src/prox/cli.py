@@ -22,6 +22,7 @@ def execute(
     drop_fraction: float = typer.Option(DROP_FRACTION, help="Drop a document when this share of its words was removed."),
     short_words: int = typer.Option(SHORT_WORDS, help="Drop a document left with at most this many words."),
     error_limit: int = typer.Option(ERROR_LIMIT, help="Keep a document unchanged when its chunk programs have this many errors."),
+    drop_threshold: Optional[float] = typer.Option(None, help="Re-decide the doc stage from stored metadata.drop_probability."),
     text_key: Optional[str] = typer.Option(None, help="Field with the original text (default: raw_content, else text)."),
     output_format: str = typer.Option("jsonl", "--format", help="jsonl or parquet."),
     limit: Optional[int] = typer.Option(None, help="Stop after this many records."),
@@ -32,7 +33,7 @@ def execute(
     if output_format not in ("jsonl", "parquet"):
         raise typer.BadParameter("--format must be jsonl or parquet")
     try:
-        stats = apply_files(inputs, output, Thresholds(drop_fraction, short_words, error_limit), text_key, output_format, limit)
+        stats = apply_files(inputs, output, Thresholds(drop_fraction, short_words, error_limit, drop_threshold), text_key, output_format, limit)
     except FileNotFoundError as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -74,6 +75,9 @@ def refine_text(
     backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
     stages: str = typer.Option("doc,chunk", help="Stages to run, comma-separated."),
     diff: bool = typer.Option(False, "--diff", help="Print a diff against the input instead of the refined text."),
+    constrained: bool = typer.Option(True, "--constrained/--no-constrained", help="Constrained decoding (valid programs only)."),
+    score: bool = typer.Option(False, "--score", help="Doc stage by scoring P(drop) in one forward pass instead of generating."),
+    drop_threshold: float = typer.Option(0.5, help="With --score: drop when P(drop) is at least this."),
     option: List[str] = typer.Option([], "--option", "-O", help="Writer option key=value (repeatable), e.g. base_url=..."),
 ) -> None:
     """Refine one document and print the refined text (or a diff) to try a preset or model by hand."""
@@ -85,14 +89,16 @@ def refine_text(
     text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     try:
         refiner = Refiner(preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
-                          stages=[s.strip() for s in stages.split(",") if s.strip()], **parse_options(option))
+                          stages=[s.strip() for s in stages.split(",") if s.strip()], constrained=constrained,
+                          doc_mode="score" if score else "generate", drop_threshold=drop_threshold, **parse_options(option))
     except (ModelUnavailable, ValueError, ImportError) as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
     result = refiner.refine([text])[0]
     console.print(f"[bold]{'dropped' if result.dropped else 'kept'}[/bold] ({result.reason})")
     if result.doc_program is not None:
-        console.print(f"doc program: {result.doc_program!r}")
+        probability = f" (P(drop) = {result.drop_probability:.3f})" if result.drop_probability is not None else ""
+        console.print(f"doc program: {result.doc_program!r}{probability}")
     for number, program in enumerate(result.chunk_programs):
         console.print(f"chunk {number} program:\n{program}")
     for error in result.errors + tuple(result.trace.errors):

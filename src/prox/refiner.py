@@ -38,6 +38,11 @@ class RefineResult:
     def errors(self) -> tuple[str, ...]:
         return tuple(w.error for w in self.written if w.error)
 
+    @property
+    def drop_probability(self) -> float | None:
+        """P(drop) from the doc stage in scoring mode (store it to re-decide with another threshold)."""
+        return self.written[0].drop_probability if self.doc_program is not None and self.written else None
+
 
 class Refiner:
     """Refine texts with a preset (``web``, ``math``, ``heuristic``) or explicit models and backend.

@@ -29,10 +29,10 @@ def default_backend(model: str) -> str:
 
 def make_writer(backend: str, model: str | None = None, **options: Any) -> ProgramWriter:
     """A writer for ``backend`` (one of BACKENDS) and ``model`` (hub id, folder, .gguf file or served name)."""
-    if backend == "heuristic":
+    if backend == "heuristic":  # model options (batch sizes, constraints, ...) do not apply to rules
         from prox.writers.heuristic import HeuristicWriter
 
-        return HeuristicWriter(**options)
+        return HeuristicWriter(**{k: v for k, v in options.items() if k in ("line_rules", "doc_filters")})
     if model is None:
         raise ValueError(f"the {backend} backend needs a model")
     if backend == "transformers":

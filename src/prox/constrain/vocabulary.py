@@ -82,11 +82,16 @@ class Vocabulary:
 
 
 def _is_byte_level(tokenizer: Any) -> bool:
+    """GPT-2 style vocabularies spell bytes with printable stand-ins; their decoder says so."""
+    import json
+
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is None:
         return False
-    text = backend.to_str()
-    return '"ByteLevel"' in text and '"type":"ByteLevel"' in text.replace(" ", "") or '"type": "ByteLevel"' in text
+    spec = json.loads(backend.to_str())
+    parts = [spec.get("decoder") or {}, spec.get("pre_tokenizer") or {}]
+    parts += [p for part in list(parts) for p in part.get("decoders", []) + part.get("pretokenizers", [])]
+    return any(part.get("type") == "ByteLevel" for part in parts)
 
 
 def vocabulary(tokenizer: Any) -> Vocabulary:

@@ -26,27 +26,6 @@ def load_texts(path: str, key: str = "text") -> list[str]:
         return [json.loads(line)[key] for line in handle]
 
 
-def reference_chunks(text: str, tokenizer, max_tokens: int = 1500) -> list[str]:
-    """The reference algorithm (GAIR-NLP/ProX trunc_text): one tokenizer.encode call per line."""
-    chunks, current, total = [], [], 0
-    for i, line in enumerate(text.split("\n")):
-        numbered = f"[{i:03d}]{line}"
-        n = len(tokenizer.encode(numbered))
-        if total + n <= max_tokens:
-            current.append(numbered)
-            total += n
-        else:
-            if current:
-                chunks.append("\n".join(current))
-            current, total = [numbered], n
-            if n > max_tokens:
-                chunks.append("\n".join(current))
-                current, total = [], 0
-    if current:
-        chunks.append("\n".join(current))
-    return chunks
-
-
 def synthetic_program(text: str) -> str:
     """A program of the usual shape: a few line ranges and a normalization of text that occurs."""
     n = len(text.split("\n"))
@@ -81,6 +60,7 @@ def main() -> None:
     from transformers import AutoTokenizer
 
     from prox import chunk_document, execute_chunk, execute_doc, parse_program
+    from prox.text.chunker import reference_chunks
     from prox.text.tokenizers import LineTokenCounter
 
     texts = load_texts(args.corpus)

@@ -5,6 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prox import chunk_document
+from prox.text.chunker import reference_chunks
 from prox.text.tokenizers import LineTokenCounter
 
 
@@ -18,27 +19,6 @@ def tiny_wordlevel_tokenizer():
     backend.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace(), pre_tokenizers.Digits(individual_digits=True)])
     backend.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
     return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", unk_token="<unk>")
-
-
-def reference_chunks(text, tokenizer, max_tokens):
-    """The reference algorithm, one encode per line (the baseline we must equal)."""
-    chunks, current, total = [], [], 0
-    for i, line in enumerate(text.split("\n")):
-        numbered = f"[{i:03d}]{line}"
-        n = len(tokenizer.encode(numbered))
-        if total + n <= max_tokens:
-            current.append(numbered)
-            total += n
-        else:
-            if current:
-                chunks.append("\n".join(current))
-            current, total = [numbered], n
-            if n > max_tokens:
-                chunks.append("\n".join(current))
-                current, total = [], 0
-    if current:
-        chunks.append("\n".join(current))
-    return chunks
 
 
 def test_generic_path_on_a_tiny_tokenizer():

@@ -52,3 +52,11 @@ def test_every_chunker_vector_matches(chunk_vectors, llama2_tokenizer):
             else:
                 assert ours.text == theirs
     assert sum(v["over_budget_line"] for v in chunk_vectors) == 2
+
+
+def test_the_reference_oracle_reproduces_the_vectors(chunk_vectors, llama2_tokenizer):
+    """reference_chunks (the slow oracle of tests and benchmarks) is the reference, over-budget lines included."""
+    from prox.text.chunker import reference_chunks
+
+    for vector in chunk_vectors:
+        assert reference_chunks(vector["text"], llama2_tokenizer, vector["max_tokens"]) == vector["chunks"]

@@ -72,6 +72,32 @@ def chunk_document(text: str, tokenizer: Any, max_tokens: int = MAX_CHUNK_TOKENS
     return chunks
 
 
+def reference_chunks(text: str, tokenizer: Any, max_tokens: int = MAX_CHUNK_TOKENS) -> list[str]:
+    """The reference's algorithm (GAIR-NLP/ProX ``trunc_text``), one ``encode`` call per line.
+
+    Slow; kept as the oracle that the fast chunker is tested and benchmarked against.
+    """
+    chunks: list[str] = []
+    current: list[str] = []
+    total = 0
+    for i, line in enumerate(text.split("\n")):
+        numbered = number_line(i, line)
+        n = len(tokenizer.encode(numbered))
+        if total + n <= max_tokens:
+            current.append(numbered)
+            total += n
+            continue
+        if current:
+            chunks.append("\n".join(current))
+        current, total = [numbered], n
+        if n > max_tokens:  # a line over the budget is sent whole, alone
+            chunks.append(numbered)
+            current, total = [], 0
+    if current:
+        chunks.append("\n".join(current))
+    return chunks
+
+
 def _cut_line(counter: LineTokenCounter, index: int, line: str, n_tokens: int, max_tokens: int) -> Chunk:
     """The longest prefix of an over-budget line whose numbered form fits in ``max_tokens``."""
     prefix = number_line(index, "")

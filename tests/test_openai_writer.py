@@ -76,3 +76,23 @@ def test_real_llamacpp_server_writes_programs(llamacpp_server, mode):
     written = writer.write_doc(DOCS[:1] + DOCS[3:]) + writer.write_chunk(["[000]Home | About\n[001]" + DOCS[0]])
     for w in written:
         assert w.error is None and w.program and 0 < w.output_tokens <= 24 and w.input_tokens > 10
+
+
+@pytest.mark.slow
+def test_server_grammar_constrains_llamacpp_server(llamacpp_server):
+    from prox import RemoveLines, parse_program
+    from prox.text.chunker import Chunk
+    from prox.writers.llamacpp_writer import gguf_tokenizer
+
+    tokenizer = gguf_tokenizer(smollm2_gguf())
+    writer = OpenAIWriter("smollm2", base_url=llamacpp_server, tokenizer=tokenizer, mode="text", grammar_field="grammar",
+                          doc_max_new_tokens=12, chunk_max_new_tokens=64)
+    for w in writer.write_doc(DOCS[:1] + DOCS[3:]):
+        assert w.error is None and w.program.strip() in ("drop_doc()", "keep_doc()")
+    chunk = Chunk("[120]Home | About | Contact\n[121]" + DOCS[0] + "\n[122]Copyright 2024", 120, 122, 0)
+    (w,) = writer.write_chunk([chunk])
+    program = parse_program(w.program)
+    assert w.error is None and program.operations
+    # a program cut by the token budget may end on a broken line; every complete line is valid and in range
+    assert len(program.errors) <= 1 and all(e.line == len(w.program.split("\n")) - 1 for e in program.errors)
+    assert all(120 <= op.line_start <= op.line_end <= 122 for op in program.of_type(RemoveLines) if op.line_start <= op.line_end)

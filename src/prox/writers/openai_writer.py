@@ -22,6 +22,8 @@ import sqlite3
 import threading
 from typing import Any, Sequence
 
+from prox.constrain.gbnf import DOC_GRAMMAR, chunk_grammar
+from prox.text.chunker import numbered_lines
 from prox.text.prompts import SYSTEM_PROMPT, Prompt
 from prox.writers.prompted import Generation, PromptedWriter
 
@@ -65,6 +67,7 @@ class OpenAIWriter(PromptedWriter):
         backoff: float = 0.5,
         cache: str | None = None,
         extra_body: dict | None = None,
+        grammar_field: str | None = None,
         **options: Any,
     ):
         if mode not in MODES:
@@ -78,10 +81,24 @@ class OpenAIWriter(PromptedWriter):
         self.max_in_flight, self.timeout, self.max_retries, self.backoff = max_in_flight, timeout, max_retries, backoff
         self.cache = RequestCache(cache) if cache else None
         self.extra_body = extra_body or {}  # e.g. structured-output parameters of the server
+        # the server's grammar parameter ("grammar" for llama.cpp's server, "guided_grammar" for vLLM serve):
+        # when set, requests carry a GBNF grammar of the program language (prox.constrain.gbnf)
+        self.grammar_field = grammar_field
         self.requests_sent = 0  # including retries
 
+    supports_constraints = True  # through the server's grammar parameter, when grammar_field is set
+
+    def chunk_masks(self, chunk):
+        """A server constrains with a grammar: the per-prompt constraint here is its GBNF text."""
+        pairs = numbered_lines(chunk)
+        return chunk_grammar(pairs[0][0], pairs[-1][0]) if self.grammar_field else None
+
+    @property
+    def doc_masks(self):
+        return DOC_GRAMMAR if self.grammar_field else None
+
     def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, masks=None) -> list[Generation]:
-        coroutine = self._generate_all(prompts, max_new_tokens)
+        coroutine = self._generate_all(prompts, max_new_tokens, list(masks) if masks else [None] * len(prompts))
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -92,22 +109,24 @@ class OpenAIWriter(PromptedWriter):
         thread.join()
         return result[0]
 
-    async def _generate_all(self, prompts: Sequence[Prompt], max_new_tokens: int) -> list[Generation]:
+    async def _generate_all(self, prompts: Sequence[Prompt], max_new_tokens: int, grammars: list) -> list[Generation]:
         import httpx
 
         limit = asyncio.Semaphore(self.max_in_flight)
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         async with httpx.AsyncClient(timeout=self.timeout, headers=headers) as client:
 
-            async def one(prompt: Prompt) -> Generation:
+            async def one(prompt: Prompt, grammar: str | None) -> Generation:
                 async with limit:
-                    return await self._generate_one(client, prompt, max_new_tokens)
+                    return await self._generate_one(client, prompt, max_new_tokens, grammar)
 
-            return list(await asyncio.gather(*(one(p) for p in prompts)))
+            return list(await asyncio.gather(*(one(p, g) for p, g in zip(prompts, grammars))))
 
-    def request(self, prompt: Prompt, max_new_tokens: int) -> tuple[str, dict]:
+    def request(self, prompt: Prompt, max_new_tokens: int, grammar: str | None = None) -> tuple[str, dict]:
         """The endpoint and JSON body for one prompt (greedy decoding)."""
         body: dict[str, Any] = {"model": self.model, "max_tokens": max_new_tokens, "temperature": 0.0, **self.extra_body}
+        if grammar is not None:
+            body[self.grammar_field] = grammar
         if self.mode == "chat":
             user = prompt.user if prompt.user is not None else prompt.text
             body["messages"] = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
@@ -115,10 +134,10 @@ class OpenAIWriter(PromptedWriter):
         body["prompt"] = list(prompt.token_ids) if self.mode == "completions" else prompt.text
         return "/completions", body
 
-    async def _generate_one(self, client, prompt: Prompt, max_new_tokens: int) -> Generation:
+    async def _generate_one(self, client, prompt: Prompt, max_new_tokens: int, grammar: str | None = None) -> Generation:
         import httpx
 
-        endpoint, body = self.request(prompt, max_new_tokens)
+        endpoint, body = self.request(prompt, max_new_tokens, grammar)
         key = hashlib.sha256(json.dumps([self.base_url, endpoint, body], sort_keys=True).encode()).hexdigest()
         if self.cache and (hit := self.cache.get(key)):
             return Generation(hit["text"], hit["output_tokens"])

@@ -103,3 +103,16 @@ def test_tiny_transformers_model_end_to_end(tmp_path, llama2_tokenizer):
             assert len(result.chunk_programs) == len(result.chunks)
             assert result.chunks[0].line_start == 0 and result.chunks[-1].line_end == len(text.split("\n")) - 1
     assert len(results[2].chunks) > 1  # a 200-token budget splits the long document
+
+
+def test_unreachable_hub_model_fails_fast_in_one_line(monkeypatch):
+    from prox.writers.errors import ensure_loadable
+
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with pytest.raises(ModelUnavailable, match="unreachable") as info:  # one check, no minute of retries
+        ensure_loadable("gair-prox/no-such-refining-lm")
+    assert "\n" not in str(info.value)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelUnavailable, match="HF_HUB_OFFLINE"):
+        ensure_loadable("gair-prox/no-such-refining-lm")

@@ -10,3 +10,26 @@ class ModelUnavailable(RuntimeError):
             f"cannot load model {model!r} ({reason[:200]}). It is not a local folder or .gguf file, or the hub is "
             "unreachable. Offline options: --preset heuristic, a local model folder, or a local .gguf file."
         )
+
+
+def ensure_loadable(model: str) -> None:
+    """Fail fast, in one line, when a hub model is neither cached nor reachable (no minute of retries)."""
+    import os
+    import socket
+    from urllib.parse import urlparse
+
+    if os.path.exists(os.path.expanduser(model)):
+        return
+    if model.startswith(("/", ".", "~")) or model.endswith(".gguf"):
+        raise ModelUnavailable(model, "no such file or folder")
+    from huggingface_hub import try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(model, "config.json"), str):
+        return  # cached: transformers loads it offline
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
+        raise ModelUnavailable(model, "HF_HUB_OFFLINE is set and the model is not in the local cache")
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+    except OSError as exc:
+        raise ModelUnavailable(model, f"{host} is unreachable ({exc.strerror or exc}) and the model is not cached") from None

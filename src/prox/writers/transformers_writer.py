@@ -38,10 +38,9 @@ def load_model(model: str, dtype: str = "auto", device: str | None = None):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from prox.writers.errors import ModelUnavailable
+    from prox.writers.errors import ModelUnavailable, ensure_loadable
 
-    if model.startswith(("/", ".", "~")) and not os.path.exists(os.path.expanduser(model)):
-        raise ModelUnavailable(model, "no such file or folder")
+    ensure_loadable(model)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch_dtype = pick_dtype(dtype, device)
     kwargs: dict[str, Any] = {"dtype": torch_dtype}

@@ -96,3 +96,19 @@ def test_server_grammar_constrains_llamacpp_server(llamacpp_server):
     # a program cut by the token budget may end on a broken line; every complete line is valid and in range
     assert len(program.errors) <= 1 and all(e.line == len(w.program.split("\n")) - 1 for e in program.errors)
     assert all(120 <= op.line_start <= op.line_end <= 122 for op in program.of_type(RemoveLines) if op.line_start <= op.line_end)
+
+
+@pytest.mark.slow
+def test_scoring_through_server_logprobs_agrees_with_grammar_greedy(llamacpp_server):
+    from prox.writers.llamacpp_writer import gguf_tokenizer
+
+    tokenizer = gguf_tokenizer(smollm2_gguf())
+    texts = [d for d in DOCS if not d.startswith(("FAIL", "HANG"))] + ["Buy cheap watches now!!! Best prices, free shipping."]
+    writer = OpenAIWriter("smollm2", base_url=llamacpp_server, tokenizer=tokenizer, mode="text", grammar_field="grammar",
+                          doc_max_new_tokens=12)
+    greedy = writer.write_doc(texts)
+    writer.doc_mode = "score"
+    scored = writer.write_doc(texts)
+    for g, s in zip(greedy, scored):
+        assert s.error is None and 0.0 <= s.drop_probability <= 1.0
+        assert g.program.strip() == s.program

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import os
 import random
 import sqlite3
@@ -25,10 +26,22 @@ from typing import Any, Sequence
 from prox.constrain.gbnf import DOC_GRAMMAR, chunk_grammar
 from prox.text.chunker import numbered_lines
 from prox.text.prompts import SYSTEM_PROMPT, Prompt
+from prox.writers.base import Written
 from prox.writers.prompted import Generation, PromptedWriter
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 MODES = ("completions", "text", "chat")
+
+
+def _branch(token: str) -> str | None:
+    """"d" or "k" when a first token commits the doc program to drop or keep, " " for a lone space."""
+    text = token[1:] if token.startswith(" ") else token
+    if token == " ":
+        return " "
+    for choice in ("drop_doc()", "keep_doc()"):
+        if text and choice.startswith(text.rstrip()) and text == text.rstrip():
+            return choice[0]
+    return None
 
 
 class RequestCache:
@@ -88,14 +101,81 @@ class OpenAIWriter(PromptedWriter):
 
     supports_constraints = True  # through the server's grammar parameter, when grammar_field is set
 
-    def chunk_masks(self, chunk):
+    def chunk_constraint(self, chunk):
         """A server constrains with a grammar: the per-prompt constraint here is its GBNF text."""
         pairs = numbered_lines(chunk)
         return chunk_grammar(pairs[0][0], pairs[-1][0]) if self.grammar_field else None
 
-    @property
-    def doc_masks(self):
+    def doc_constraint(self):
         return DOC_GRAMMAR if self.grammar_field else None
+
+    def _score(self, prompts: list[Prompt]) -> list[Written]:
+        """Scoring through the server's ``logprobs``: the best drop and keep tokens of the first step
+        (of the second after a lone space), as prompted.PromptedWriter._score does with full rows."""
+        coroutine = self._score_all(prompts)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
+        result: list = []
+        thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine)))
+        thread.start()
+        thread.join()
+        return result[0]
+
+    async def _score_all(self, prompts: list[Prompt]) -> list[Written]:
+        import httpx
+
+        limit = asyncio.Semaphore(self.max_in_flight)
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        async with httpx.AsyncClient(timeout=self.timeout, headers=headers) as client:
+
+            async def one(prompt: Prompt) -> Written:
+                async with limit:
+                    return await self._score_one(client, prompt)
+
+            return list(await asyncio.gather(*(one(p) for p in prompts)))
+
+    async def _score_one(self, client, prompt: Prompt) -> Written:
+        tops = await self._top_logprobs(client, prompt, "")
+        if isinstance(tops, str):
+            return Written("", len(prompt.token_ids), 0, error=tops)
+        best = {b: max((lp for t, lp in tops.items() if _branch(t) == b), default=None) for b in "dk "}
+        if best[" "] is not None and best[" "] >= max(v for v in best.values() if v is not None):
+            tops = await self._top_logprobs(client, prompt, " ")  # the lone space wins: decide on the next token
+            if isinstance(tops, str):
+                return Written("", len(prompt.token_ids), 0, error=tops)
+            best = {b: max((lp for t, lp in tops.items() if _branch(" " + t) == b), default=None) for b in "dk"}
+        if best["d"] is None and best["k"] is None:
+            return Written("", len(prompt.token_ids), 0, error="neither drop nor keep among the top logprobs")
+        drop, keep = (best["d"] if best["d"] is not None else -1e9), (best["k"] if best["k"] is not None else -1e9)
+        p_drop = 1.0 / (1.0 + math.exp(keep - drop))
+        program = "drop_doc()" if p_drop >= self.drop_threshold else "keep_doc()"
+        return Written(program, len(prompt.token_ids), 0, None, None, p_drop)
+
+    async def _top_logprobs(self, client, prompt: Prompt, suffix: str) -> dict | str:
+        """{token text: log-probability} of the next token's top candidates, or an error message."""
+        endpoint, body = self.request(prompt, 1)
+        if suffix:
+            if self.mode == "completions":
+                body["prompt"] = body["prompt"] + self.tokenizer.encode(suffix, add_special_tokens=False)[-1:]
+            elif self.mode == "text":
+                body["prompt"] = body["prompt"] + suffix
+            else:
+                return "scoring needs mode completions or text"
+        body["logprobs"] = 20
+        # lift the tokens that can start the doc program above everything else, so they fill the top
+        # logprobs in their own order (a uniform bias keeps their relative probabilities)
+        masks = self.doc_masks
+        allowed, _, _ = masks.get(("doc", b" ") if suffix else masks.automaton.start())
+        body["logit_bias"] = {str(int(i)): 100.0 for i in allowed}
+        try:
+            response = await client.post(self.base_url + endpoint, json=body)
+            response.raise_for_status()
+            top = response.json()["choices"][0]["logprobs"]["top_logprobs"][0]
+        except Exception as exc:
+            return f"no logprobs: {type(exc).__name__}: {exc}"
+        return dict(top)
 
     def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, masks=None) -> list[Generation]:
         coroutine = self._generate_all(prompts, max_new_tokens, list(masks) if masks else [None] * len(prompts))

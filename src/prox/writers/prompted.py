@@ -74,20 +74,29 @@ class PromptedWriter:
         prompts = [doc_prompt(text, self.tokenizer, self.max_doc_prompt_tokens) for text in documents]
         if self.doc_mode == "score":
             return self._score(prompts)
-        masks = [self.doc_masks] * len(prompts) if self.constrained else None
+        masks = [self.doc_constraint()] * len(prompts) if self.constrained else None
         return self._write(prompts, self.doc_max_new_tokens, masks)
 
     def write_chunk(self, chunks: Sequence[Chunk | str]) -> list[Written]:
         prompts = [chunk_prompt(chunk, self.tokenizer) for chunk in chunks]
-        masks = [self.chunk_masks(chunk) for chunk in chunks] if self.constrained else None
+        masks = [self.chunk_constraint(chunk) for chunk in chunks] if self.constrained else None
         return self._write(prompts, self.chunk_max_new_tokens, masks)
 
     # -- constraints and scoring --------------------------------------------------------------------
     @property
     def doc_masks(self) -> StateMasks:
+        """The doc-level language as token masks for this tokenizer (built once)."""
         if self._doc_masks is None:
             self._doc_masks = StateMasks(DocAutomaton(), vocabulary(self.tokenizer))
         return self._doc_masks
+
+    def doc_constraint(self) -> Any:
+        """What ``generate`` receives to constrain a doc prompt (in-process masks; a server takes a grammar)."""
+        return self.doc_masks
+
+    def chunk_constraint(self, chunk: Chunk | str) -> Any:
+        """What ``generate`` receives to constrain one chunk's prompt."""
+        return self.chunk_masks(chunk)
 
     def chunk_masks(self, chunk: Chunk | str) -> StateMasks:
         """The constraint of one chunk: its own line range, sources from its own lines."""

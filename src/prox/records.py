@@ -161,6 +161,8 @@ class RecordWriter:
         if self._parquet is not None or self._buffer:
             self._flush()
             self._parquet.close()
+        if self._handle is None and not is_parquet(self.path):
+            self._handle = _open_write(self.path)  # an empty JSONL file says "none" better than no file
         if self._handle is not None:
             self._handle.close()
 

@@ -6,9 +6,8 @@ which writer they hold. Doc-level items are documents; chunk-level items are lin
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Protocol, Sequence, runtime_checkable
 
 from prox.text.chunker import Chunk
 
@@ -37,14 +36,6 @@ class ProgramWriter(Protocol):
 
     def write_chunk(self, chunks: Sequence[Chunk]) -> list[Written]:
         """One chunk-level program per chunk, in order."""
-
-
-def timed_batch(items: Sequence[Any], run: Callable[[Sequence[Any]], list[Written]]) -> list[Written]:
-    """Run a batch and spread its wall time over its items (for per-item timings)."""
-    start = time.perf_counter()
-    written = run(items)
-    share = (time.perf_counter() - start) / max(1, len(items))
-    return [Written(w.program, w.input_tokens, w.output_tokens, share, w.error) for w in written]
 
 
 def length_batches(lengths: Sequence[int], max_items: int, max_tokens: int | None = None) -> list[list[int]]:

@@ -33,6 +33,19 @@ RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 MODES = ("completions", "text", "chat")
 
 
+def _run(coroutine):
+    """Run a coroutine to completion, also when called from a running event loop (a notebook)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine)))
+    thread.start()
+    thread.join()
+    return result[0]
+
+
 def _branch(token: str) -> str | None:
     """"d" or "k" when a first token commits the doc program to drop or keep, " " for a lone space."""
     text = token[1:] if token.startswith(" ") else token
@@ -112,29 +125,7 @@ class OpenAIWriter(PromptedWriter):
     def _score(self, prompts: list[Prompt]) -> list[Written]:
         """Scoring through the server's ``logprobs``: the best drop and keep tokens of the first step
         (of the second after a lone space), as prompted.PromptedWriter._score does with full rows."""
-        coroutine = self._score_all(prompts)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coroutine)
-        result: list = []
-        thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine)))
-        thread.start()
-        thread.join()
-        return result[0]
-
-    async def _score_all(self, prompts: list[Prompt]) -> list[Written]:
-        import httpx
-
-        limit = asyncio.Semaphore(self.max_in_flight)
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        async with httpx.AsyncClient(timeout=self.timeout, headers=headers) as client:
-
-            async def one(prompt: Prompt) -> Written:
-                async with limit:
-                    return await self._score_one(client, prompt)
-
-            return list(await asyncio.gather(*(one(p) for p in prompts)))
+        return _run(self._each(prompts, self._score_one))
 
     async def _score_one(self, client, prompt: Prompt) -> Written:
         tops = await self._top_logprobs(client, prompt, "")
@@ -178,29 +169,22 @@ class OpenAIWriter(PromptedWriter):
         return dict(top)
 
     def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, masks=None) -> list[Generation]:
-        coroutine = self._generate_all(prompts, max_new_tokens, list(masks) if masks else [None] * len(prompts))
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coroutine)
-        result: list = []  # called from a running loop (a notebook): run in a thread of our own
-        thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine)))
-        thread.start()
-        thread.join()
-        return result[0]
+        grammars = list(masks) if masks else [None] * len(prompts)
+        return _run(self._each(list(zip(prompts, grammars)), lambda client, item: self._generate_one(client, *item, max_new_tokens)))
 
-    async def _generate_all(self, prompts: Sequence[Prompt], max_new_tokens: int, grammars: list) -> list[Generation]:
+    async def _each(self, items: Sequence, work) -> list:
+        """``work(client, item)`` for every item, concurrently, with at most ``max_in_flight`` in flight."""
         import httpx
 
         limit = asyncio.Semaphore(self.max_in_flight)
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         async with httpx.AsyncClient(timeout=self.timeout, headers=headers) as client:
 
-            async def one(prompt: Prompt, grammar: str | None) -> Generation:
+            async def one(item):
                 async with limit:
-                    return await self._generate_one(client, prompt, max_new_tokens, grammar)
+                    return await work(client, item)
 
-            return list(await asyncio.gather(*(one(p, g) for p, g in zip(prompts, grammars))))
+            return list(await asyncio.gather(*(one(item) for item in items)))
 
     def request(self, prompt: Prompt, max_new_tokens: int, grammar: str | None = None) -> tuple[str, dict]:
         """The endpoint and JSON body for one prompt (greedy decoding)."""
@@ -214,7 +198,7 @@ class OpenAIWriter(PromptedWriter):
         body["prompt"] = list(prompt.token_ids) if self.mode == "completions" else prompt.text
         return "/completions", body
 
-    async def _generate_one(self, client, prompt: Prompt, max_new_tokens: int, grammar: str | None = None) -> Generation:
+    async def _generate_one(self, client, prompt: Prompt, grammar: str | None, max_new_tokens: int) -> Generation:
         import httpx
 
         endpoint, body = self.request(prompt, max_new_tokens, grammar)

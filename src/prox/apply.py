@@ -64,21 +64,32 @@ def apply_record(data: dict, thresholds: Thresholds = Thresholds(), text_key: Op
     """The record with ``text`` recomputed from its stored programs, and the execution result."""
     raw = original_text(data, text_key)
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    result, doc_reason = execute_stored(raw, metadata, thresholds)
+    out = dict(data)
+    out["raw_content"] = raw
+    out["text"] = result.text
+    out["metadata"] = {**metadata, "prox": trace_summary(result, doc_reason)}
+    return out, result
+
+
+def execute_stored(raw: str, metadata: dict, thresholds: Thresholds = Thresholds()) -> tuple[ExecutionResult, Optional[str]]:
+    """Execute the programs stored in a record's metadata; also the doc stage's reason, if it ran.
+
+    ``chunk_program`` may be one text or a list with one text per chunk (line numbers are global).
+    """
     doc_program, chunk_program = metadata.get("doc_program"), metadata.get("chunk_program")
     probability = metadata.get("drop_probability")
     if thresholds.drop_threshold is not None and isinstance(probability, (int, float)):
         doc_program = "drop_doc()" if probability >= thresholds.drop_threshold else "keep_doc()"
     result = execute_doc(raw, doc_program) if isinstance(doc_program, str) else None
     doc_reason = result.reason if result else None
-    if isinstance(chunk_program, str) and not (result and result.dropped):
+    if isinstance(chunk_program, list):
+        chunk_program = [p for p in chunk_program if isinstance(p, str)]
+    if isinstance(chunk_program, (str, list)) and not (result and result.dropped):
         result = execute_chunk(raw, chunk_program, **thresholds.chunk)
     if result is None:
         result = execute_doc(raw, "keep_doc()")
-    out = dict(data)
-    out["raw_content"] = raw
-    out["text"] = result.text
-    out["metadata"] = {**metadata, "prox": trace_summary(result, doc_reason)}
-    return out, result
+    return result, doc_reason
 
 
 def trace_summary(result: ExecutionResult, doc_reason: Optional[str] = None) -> dict:

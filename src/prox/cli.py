@@ -114,6 +114,87 @@ def refine_text(
 
 
 @app.command()
+def refine(
+    inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet or Arrow files, folders (Hugging Face dataset folders too), globs or fsspec URLs (s3://, gs://, hf://)."),
+    output: str = typer.Option(..., "--output", "-o", help="Run folder: kept/, dropped/, rejected/, stats.json, checkpoints. Rerun the same command to resume."),
+    preset: Optional[str] = typer.Option("heuristic", help="web, math or heuristic."),
+    doc_model: Optional[str] = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file."),
+    chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
+    backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
+    stages: str = typer.Option("doc,chunk", help="Stages to run, comma-separated."),
+    text_key: str = typer.Option("text", help="Field holding the document (RedPajama: raw_content)."),
+    id_key: str = typer.Option("id", help="Field holding the document id (default: file/line)."),
+    limit: Optional[int] = typer.Option(None, help="Refine at most this many documents in all."),
+    tasks: int = typer.Option(1, help="Tasks the input files are shared among (one file is never split)."),
+    workers: int = typer.Option(1, help="Tasks run at once."),
+    executor: str = typer.Option("local", help="local, slurm or ray."),
+    output_format: str = typer.Option("jsonl", "--format", help="jsonl, jsonl.gz, jsonl.zst or parquet."),
+    checkpoint_every: int = typer.Option(1000, help="Commit outputs every N documents: a rerun redoes at most N per task."),
+    batch_size: int = typer.Option(64, help="Documents per model batch."),
+    constrained: bool = typer.Option(True, "--constrained/--no-constrained", help="Constrained decoding (valid programs only)."),
+    score: bool = typer.Option(False, "--score", help="Doc stage by scoring P(drop) in one forward pass instead of generating."),
+    drop_threshold: float = typer.Option(0.5, help="With --score: drop when P(drop) is at least this."),
+    drop_fraction: float = typer.Option(DROP_FRACTION, help="Drop a document when this share of its words was removed."),
+    short_words: int = typer.Option(SHORT_WORDS, help="Drop a document left with at most this many words."),
+    error_limit: int = typer.Option(ERROR_LIMIT, help="Keep a document unchanged when its chunk programs have this many errors."),
+    option: List[str] = typer.Option([], "--option", "-O", help="Writer option key=value (repeatable), e.g. base_url=..."),
+    executor_option: List[str] = typer.Option([], "--executor-option", "-E", help="Executor option key=value (repeatable): slurm partition=, time=, gpus_per_task=; ray cpus_per_task=, gpus_per_task=."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
+) -> None:
+    """Refine a corpus: doc-level programs, chunk-level programs, execution; resumable and exact-once."""
+    from prox.apply import Thresholds
+    from prox.pipeline.run import RefineJob, SettingsChanged
+    from prox.writers.errors import ModelUnavailable
+
+    writer_options = {"constrained": constrained, "doc_mode": "score" if score else "generate", "drop_threshold": drop_threshold}
+    try:
+        job = RefineJob(
+            inputs, output, preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
+            stages=[s.strip() for s in stages.split(",") if s.strip()], text_key=text_key, id_key=id_key, limit=limit,
+            tasks=tasks, workers=workers, executor=executor, output_format=output_format, checkpoint_every=checkpoint_every,
+            batch_size=batch_size, thresholds=Thresholds(drop_fraction, short_words, error_limit),
+            writer_options={**writer_options, **parse_options(option)}, executor_options=parse_options(executor_option))
+        summary = job.run(progress=console.is_terminal if progress is None else progress)
+    except (FileNotFoundError, SettingsChanged, ModelUnavailable, ValueError, ImportError) as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    if summary is None:
+        console.print(f"submitted to {executor}; when it is done, `prox summary {output}` prints the figures")
+        return
+    print_summary(summary, f"prox refine -> {output}")
+
+
+@app.command()
+def summary(output: str = typer.Argument(..., help="A prox refine run folder.")) -> None:
+    """Print (and rewrite stats.json for) a refine run's figures, from its committed parts."""
+    from prox.pipeline.run import summarize
+
+    print_summary(summarize(output), f"prox refine -> {output}")
+
+
+def print_summary(summary: dict, title: str) -> None:
+    table = Table(title=title)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name in ("read", "kept", "dropped", "rejected", "empty", "writer_errors", "lines_removed", "normalizations", "programs"):
+        table.add_row(name.replace("_", " "), f"{summary[name]:,}")
+    table.add_row("parse-error rate", f"{summary['parse_error_rate']:.2%}")
+    if summary["words_kept"] is not None:
+        table.add_row("words kept", f"{summary['words_kept']:.1%}")
+    table.add_row("tokens in / out", f"{summary['tokens_in']:,} / {summary['tokens_out']:,}")
+    for reason, count in summary["reasons"].items():
+        table.add_row(f"reason: {reason}", f"{count:,}")
+    for stage, figures in summary["stages"].items():
+        rate = figures["docs_per_second"]
+        tokens = figures["tokens_per_second"]
+        table.add_row(f"{stage} stage", f"{rate:,.1f} docs/s, {tokens:,.0f} tokens/s" if rate else "-")
+    if summary.get("docs_per_second"):
+        table.add_row("run", f"{summary['seconds']:,.1f} s, {summary['docs_per_second']:,.1f} docs/s")
+    table.add_row("kept + dropped + rejected = read", "yes" if summary["balanced"] else "[red]NO[/red]")
+    console.print(table)
+
+
+@app.command()
 def chunk(
     path: Path = typer.Argument(..., help="A text file (one document)."),
     tokenizer: str = typer.Option(..., help="Tokenizer folder or hub id (the chunk model's)."),

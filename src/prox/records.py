@@ -15,18 +15,20 @@ from typing import Any, Iterable, Iterator, Union
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 COMPRESSIONS = (".gz", ".zst", ".bz2", ".xz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+ARROW_SUFFIXES = (".arrow",)  # Hugging Face ``datasets.save_to_disk`` folders hold Arrow stream files
 PARQUET_BATCH = 1024
 
 
 @dataclass(frozen=True)
 class Record:
     file: str
-    index: int  # 0-based line (JSONL) or row (Parquet)
+    index: int  # 0-based line (JSONL) or row (Parquet, Arrow)
     data: dict
+    offset: int = 0  # bytes of the (compressed) file read so far: progress without counting records first
 
     @property
     def where(self) -> str:
-        return f"{'row' if is_parquet(self.file) else 'line'} {self.index + 1}"
+        return f"{'line' if is_jsonl(self.file) else 'row'} {self.index + 1}"
 
 
 @dataclass(frozen=True)
@@ -59,36 +61,74 @@ def expand(inputs: Iterable[str]) -> list[str]:
     return files
 
 
+DATASET_FILES = ("dataset_info.json", "state.json", "dataset_dict.json")  # a datasets folder's bookkeeping
+
+
 def _readable(path: str) -> bool:
+    """Whether a file found inside a folder is data (hidden files and datasets bookkeeping are not)."""
     name = path.lower()
+    base = name.rsplit("/", 1)[-1]
+    if base.startswith(".") or base in DATASET_FILES:
+        return False
     for suffix in COMPRESSIONS:
         name = name.removesuffix(suffix)
-    return name.endswith(JSONL_SUFFIXES + PARQUET_SUFFIXES)
+    return name.endswith(JSONL_SUFFIXES + PARQUET_SUFFIXES + ARROW_SUFFIXES)
 
 
 def is_parquet(path: str) -> bool:
     return path.lower().endswith(PARQUET_SUFFIXES)
 
 
+def is_arrow(path: str) -> bool:
+    return path.lower().endswith(ARROW_SUFFIXES)
+
+
+def is_jsonl(path: str) -> bool:
+    return not (is_parquet(path) or is_arrow(path))
+
+
+def file_size(path: str) -> int:
+    """Size in bytes (0 when it cannot be had): the unit of progress and of balancing tasks."""
+    import fsspec
+
+    try:
+        fs, _, (resolved,) = fsspec.get_fs_token_paths(path)
+        return int(fs.size(resolved) or 0)
+    except Exception:
+        return 0
+
+
 def read_records(files: Iterable[str]) -> Iterator[Union[Record, Rejected]]:
     for path in files:
-        yield from (_read_parquet(path) if is_parquet(path) else _read_jsonl(path))
+        yield from read_file(path)
+
+
+def read_file(path: str) -> Iterator[Union[Record, Rejected]]:
+    if is_parquet(path):
+        return _read_parquet(path)
+    if is_arrow(path):
+        return _read_arrow(path)
+    return _read_jsonl(path)
 
 
 def _read_jsonl(path: str) -> Iterator[Union[Record, Rejected]]:
     import fsspec
+    from fsspec.compression import compr
+    from fsspec.utils import infer_compression
 
     index = -1
     try:
-        with fsspec.open(path, "rb", compression="infer") as handle:
-            for index, raw in enumerate(handle):
-                yield _decode_line(path, index, raw)
+        with fsspec.open(path, "rb") as raw:
+            compression = infer_compression(path)
+            handle = compr[compression](raw, mode="rb") if compression else raw
+            for index, line in enumerate(handle):
+                yield _decode_line(path, index, line, raw.tell())
     except Exception as exc:  # truncated gzip, corrupt zstd, unreadable file
         where = "file" if index < 0 else f"after line {index + 1}"
         yield Rejected(path, where, f"unreadable: {type(exc).__name__}: {exc}")
 
 
-def _decode_line(path: str, index: int, raw: bytes) -> Union[Record, Rejected]:
+def _decode_line(path: str, index: int, raw: bytes, offset: int = 0) -> Union[Record, Rejected]:
     where = f"line {index + 1}"
     try:
         line = raw.decode("utf-8")
@@ -102,7 +142,7 @@ def _decode_line(path: str, index: int, raw: bytes) -> Union[Record, Rejected]:
         return Rejected(path, where, f"invalid JSON: {exc}", line)
     if not isinstance(data, dict):
         return Rejected(path, where, f"not a JSON object but {type(data).__name__}", line)
-    return Record(path, index, data)
+    return Record(path, index, data, offset)
 
 
 def _read_parquet(path: str) -> Iterator[Union[Record, Rejected]]:
@@ -112,10 +152,35 @@ def _read_parquet(path: str) -> Iterator[Union[Record, Rejected]]:
     row = -1
     try:
         with fsspec.open(path, "rb") as handle:
-            for batch in pq.ParquetFile(handle).iter_batches(batch_size=PARQUET_BATCH):
+            parquet = pq.ParquetFile(handle)
+            size, rows = file_size(path), max(parquet.metadata.num_rows, 1)
+            for batch in parquet.iter_batches(batch_size=PARQUET_BATCH):
                 for data in batch.to_pylist():
                     row += 1
-                    yield Record(path, row, data)
+                    yield Record(path, row, data, size * (row + 1) // rows)
+    except Exception as exc:
+        where = "file" if row < 0 else f"after row {row + 1}"
+        yield Rejected(path, where, f"unreadable: {type(exc).__name__}: {exc}")
+
+
+def _read_arrow(path: str) -> Iterator[Union[Record, Rejected]]:
+    """An Arrow IPC stream (what ``datasets.save_to_disk`` writes) or an Arrow IPC file."""
+    import fsspec
+    import pyarrow as pa
+
+    row = -1
+    try:
+        with fsspec.open(path, "rb") as handle:
+            try:
+                reader = pa.ipc.open_stream(handle)
+            except pa.ArrowInvalid:
+                handle.seek(0)
+                file_reader = pa.ipc.open_file(handle)
+                reader = (file_reader.get_batch(i) for i in range(file_reader.num_record_batches))
+            for batch in reader:
+                for data in batch.to_pylist():
+                    row += 1
+                    yield Record(path, row, data, handle.tell())
     except Exception as exc:
         where = "file" if row < 0 else f"after row {row + 1}"
         yield Rejected(path, where, f"unreadable: {type(exc).__name__}: {exc}")

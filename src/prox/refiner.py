@@ -64,6 +64,7 @@ class Refiner:
         error_limit: int = ERROR_LIMIT,
         doc_writer: ProgramWriter | None = None,
         chunk_writer: ProgramWriter | None = None,
+        writers: dict | None = None,
         **options: Any,
     ):
         if preset is not None and preset not in PRESETS:
@@ -77,7 +78,8 @@ class Refiner:
         settings.update({k: v for k, v in {"doc_model": doc_model, "chunk_model": chunk_model, "backend": backend}.items() if v})
         self.stages = tuple(stages)
         self.thresholds = {"drop_fraction": drop_fraction, "short_words": short_words, "error_limit": error_limit}
-        built: dict[tuple, ProgramWriter] = {}  # one engine when both stages use the same model
+        # one engine when both stages use the same model; pass a dict kept for the process to share it wider
+        built: dict[tuple, ProgramWriter] = writers if writers is not None else {}
         self.doc_writer = doc_writer or (self._writer(settings, "doc_model", options, built) if "doc" in self.stages else None)
         self.chunk_writer = chunk_writer or (self._writer(settings, "chunk_model", options, built) if "chunk" in self.stages else None)
 
@@ -86,9 +88,10 @@ class Refiner:
         model = settings.get(key) or settings.get("doc_model") or settings.get("chunk_model")
         backend = settings.get("backend") or (default_backend(model) if model else "heuristic")
         model = model if backend != "heuristic" else None
-        if (backend, model) not in built:
-            built[(backend, model)] = make_writer(backend, model, **options)
-        return built[(backend, model)]
+        cache_key = (backend, model, repr(sorted(options.items())))
+        if cache_key not in built:
+            built[cache_key] = make_writer(backend, model, **options)
+        return built[cache_key]
 
     def refine(self, texts: Sequence[str]) -> list[RefineResult]:
         texts = list(texts)
@@ -130,9 +133,14 @@ class Refiner:
         return RefineResult(result.text, result.dropped, result.reason, doc_program, programs, result.trace, chunks, written)
 
     def _chunks(self, text: str) -> list[Chunk]:
-        tokenizer = getattr(self.chunk_writer, "tokenizer", None)
-        if tokenizer is None:  # a writer with no token budget reads the whole document as one chunk
-            lines = text.split("\n")
-            numbered = "\n".join(number_line(i, line) for i, line in enumerate(lines))
-            return [Chunk(numbered, 0, len(lines) - 1, 0)]
-        return chunk_document(text, tokenizer, getattr(self.chunk_writer, "max_chunk_tokens", 1500))
+        return chunks_for(self.chunk_writer, text)
+
+
+def chunks_for(writer: ProgramWriter, text: str) -> list[Chunk]:
+    """The line-numbered chunks ``writer`` reads: its tokenizer's budget, or the whole text without one."""
+    tokenizer = getattr(writer, "tokenizer", None)
+    if tokenizer is None:  # a writer with no token budget reads the whole document as one chunk
+        lines = text.split("\n")
+        numbered = "\n".join(number_line(i, line) for i, line in enumerate(lines))
+        return [Chunk(numbered, 0, len(lines) - 1, 0)]
+    return chunk_document(text, tokenizer, getattr(writer, "max_chunk_tokens", 1500))

@@ -1,0 +1,73 @@
+"""Commit markers that make a task resumable every N documents, and exactly once.
+
+A task's stream is cut into *parts* of ``every`` documents by stream position. The output step writes
+each part to its own files and, once they are closed, writes the part's marker holding its figures.
+A part without a readable marker did not happen: its files are deleted and it is redone. So a
+kill at any moment redoes at most one part, and every document lands in the outputs exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+MARKER = re.compile(r"(\d{5})-(\d{5})\.json$")
+
+
+@dataclass(frozen=True)
+class Checkpoints:
+    folder: str  # fsspec path or URL, shared by every task of the run
+    every: int = 1000  # documents per part
+
+    def __post_init__(self):
+        if self.every < 1:
+            raise ValueError("checkpoint interval must be at least 1 document")
+
+    @property
+    def _fs(self):
+        import fsspec
+
+        fs, _, (root,) = fsspec.get_fs_token_paths(self.folder)
+        return fs, root
+
+    def marker(self, rank: int, part: int) -> str:
+        return f"{self.folder.rstrip('/')}/{rank:05d}-{part:05d}.json"
+
+    def committed(self, rank: int | None = None) -> dict[tuple[int, int], dict]:
+        """Figures of every committed part, by (rank, part); a torn marker counts as not committed."""
+        fs, root = self._fs
+        found: dict[tuple[int, int], dict] = {}
+        if not fs.exists(root):
+            return found
+        for path in fs.ls(root, detail=False):
+            match = MARKER.search(path)
+            if not match or (rank is not None and int(match.group(1)) != rank):
+                continue
+            try:
+                with fs.open(path, "rb") as handle:
+                    found[(int(match.group(1)), int(match.group(2)))] = json.loads(handle.read())
+            except (ValueError, OSError):
+                continue
+        return found
+
+    def next_part(self, rank: int) -> int:
+        """The first part of ``rank`` not committed yet (parts commit in stream order)."""
+        parts = [part for (_, part) in self.committed(rank)]
+        return max(parts) + 1 if parts else 0
+
+    def committed_documents(self, rank: int) -> int:
+        return self.next_part(rank) * self.every
+
+    def commit(self, rank: int, part: int, figures: dict) -> None:
+        fs, root = self._fs
+        fs.makedirs(root, exist_ok=True)
+        path = self.marker(rank, part)
+        temporary = path + ".tmp"
+        with fs.open(temporary, "wb") as handle:
+            handle.write(json.dumps(figures).encode())
+        fs.mv(temporary, path)
+
+    def parts(self) -> Iterator[dict]:
+        yield from self.committed().values()

@@ -1,0 +1,124 @@
+"""``WriteOutputs``: kept, dropped and rejected documents to separate files, committed every N documents.
+
+Each task writes ``kept/``, ``dropped/`` and ``rejected/`` files named ``RANK-PART`` through
+datatrove's writers, and commits a part (see :mod:`prox.pipeline.checkpoints`) once its files are
+closed. It also reports progress for the driver's progress bar.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Optional
+
+from datatrove.data import DocumentsPipeline
+from datatrove.pipeline.base import PipelineStep
+
+from prox.pipeline.checkpoints import Checkpoints
+from prox.pipeline.documents import PROX, is_dropped, is_rejected, output_record, parquet_record, parquet_schema, rejected_record
+from prox.pipeline.stats import RunStats
+
+FORMATS = ("jsonl", "jsonl.gz", "jsonl.zst", "parquet")
+PROGRESS_EVERY_S = 1.0
+
+
+class WriteOutputs(PipelineStep):
+    name = "prox outputs"
+    type = "💽 - WRITER"
+
+    def __init__(self, output_folder: str, output_format: str = "jsonl", checkpoint_every: int = 1000):
+        super().__init__()
+        if output_format not in FORMATS:
+            raise ValueError(f"unknown output format {output_format!r}; choose one of {', '.join(FORMATS)}")
+        self.output_folder = output_folder.rstrip("/")
+        self.output_format = output_format
+        self.checkpoints = Checkpoints(f"{self.output_folder}/checkpoints", checkpoint_every)
+
+    def _writers(self) -> dict:
+        from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
+
+        def records(kind: str, adapter):
+            folder = f"{self.output_folder}/{kind}"
+            if self.output_format == "parquet":
+                return ParquetWriter(folder, "${rank}-${part}.parquet", adapter=lambda _, d: parquet_record(d),
+                                     schema=parquet_schema(), max_file_size=-1)
+            compression = {"jsonl": None, "jsonl.gz": "gzip", "jsonl.zst": "zstd"}[self.output_format]
+            return JsonlWriter(folder, "${rank}-${part}.jsonl", compression=compression, adapter=lambda _, d: adapter(d))
+
+        return {
+            "kept": records("kept", output_record),
+            "dropped": records("dropped", output_record),
+            "rejected": JsonlWriter(f"{self.output_folder}/rejected", "${rank}-${part}.jsonl", compression=None,
+                                    adapter=lambda _, d: rejected_record(d)),
+        }
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        writers = self._writers()
+        first = self.checkpoints.next_part(rank)
+        self._delete_uncommitted(rank, first)
+        progress = _Progress(f"{self.output_folder}/progress/{rank:05d}.json")
+        part: Optional[int] = None
+        figures, count = RunStats(), 0
+        try:
+            for document in data:
+                prox = document.metadata[PROX]
+                position = prox["position"]
+                if part is not None and position // self.checkpoints.every != part:
+                    self._commit(rank, part, writers, figures)
+                    figures = RunStats()
+                part = position // self.checkpoints.every
+                kind = "rejected" if is_rejected(document) else "dropped" if is_dropped(document) else "kept"
+                with self.track_time():
+                    writers[kind].write(document, rank, part=f"{part:05d}")
+                figures.add(document)
+                count += 1
+                self.stat_update(kind)
+                progress.update(count, prox.get("offset"))
+                yield document
+            if part is not None:
+                self._commit(rank, part, writers, figures)
+            progress.update(count, None, final=True)
+        finally:
+            for writer in writers.values():
+                writer.close()
+
+    def _commit(self, rank: int, part: int, writers: dict, figures: RunStats) -> None:
+        for writer in writers.values():
+            for name in list(writer.output_mg.get_open_files()):
+                writer.close_file(name)
+        self.checkpoints.commit(rank, part, figures.as_dict())
+
+    def _delete_uncommitted(self, rank: int, first: int) -> None:
+        """Remove files of parts that have no marker: a killed run's half-written work."""
+        import fsspec
+
+        fs, _, (root,) = fsspec.get_fs_token_paths(self.output_folder)
+        for kind in ("kept", "dropped", "rejected"):
+            for path in fs.glob(f"{root}/{kind}/{rank:05d}-*"):
+                part = path.rsplit("/", 1)[-1][6:11]
+                if part.isdigit() and int(part) >= first:
+                    fs.rm(path)
+
+
+class _Progress:
+    """Documents done and bytes read by one task, in a small JSON file the driver polls."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.last = 0.0
+        self.done = 0
+        self.offset: list | None = None
+
+    def update(self, documents: int, offset: Optional[list], final: bool = False) -> None:
+        self.done = documents
+        self.offset = offset or self.offset
+        now = time.monotonic()
+        if not final and now - self.last < PROGRESS_EVERY_S:
+            return
+        self.last = now
+        import fsspec
+
+        total = self.offset[1] if self.offset else 0
+        done_bytes = total if final else (self.offset[0] if self.offset else 0)
+        with fsspec.open(self.path, "w", auto_mkdir=True) as handle:
+            json.dump({"documents": self.done, "bytes": done_bytes, "total_bytes": total, "final": final}, handle)

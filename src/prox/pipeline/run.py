@@ -1,0 +1,225 @@
+"""``RefineJob``: the job behind ``prox refine``, a datatrove pipeline on a local, Slurm or Ray executor.
+
+The output folder holds everything a run needs to resume: ``run.json`` (the settings that decide
+which document goes where, checked on rerun), ``checkpoints/`` (committed parts), ``logs/``
+(datatrove's completions, logs and stats) and ``kept/``, ``dropped/``, ``rejected/``, ``stats.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Optional, Sequence
+
+from prox.apply import Thresholds
+from prox.pipeline.stats import RunStats
+
+EXECUTORS = ("local", "slurm", "ray")
+# settings that decide which task and part a document belongs to: changing them breaks a resume
+LAYOUT = ("inputs", "text_key", "id_key", "limit", "tasks", "checkpoint_every", "output_format", "stages")
+
+
+class SettingsChanged(ValueError):
+    """The output folder holds a run with other settings; resuming it with these would mix two runs."""
+
+
+@dataclass
+class RefineJob:
+    inputs: Sequence[str]
+    output: str
+    preset: Optional[str] = "heuristic"
+    doc_model: Optional[str] = None
+    chunk_model: Optional[str] = None
+    backend: Optional[str] = None
+    stages: Sequence[str] = ("doc", "chunk")
+    text_key: str = "text"
+    id_key: str = "id"
+    limit: Optional[int] = None  # documents in all, shared evenly among tasks
+    tasks: int = 1
+    workers: int = 1
+    executor: str = "local"
+    output_format: str = "jsonl"
+    checkpoint_every: int = 1000
+    batch_size: int = 64
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    writer_options: dict = field(default_factory=dict)
+    executor_options: dict = field(default_factory=dict)  # e.g. partition, time, gpus_per_task, cpus_per_task
+
+    def __post_init__(self):
+        self.inputs, self.stages = list(self.inputs), list(self.stages)
+        self.output = self.output.rstrip("/")
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"unknown executor {self.executor!r}; choose one of {', '.join(EXECUTORS)}")
+        unknown = set(self.stages) - {"doc", "chunk"}
+        if unknown or not self.stages:
+            raise ValueError(f"--stages takes doc, chunk or both, not {','.join(self.stages)}")
+        if self.tasks < 1 or self.workers < 1:
+            raise ValueError("--tasks and --workers must be at least 1")
+
+    # --- the pipeline -------------------------------------------------------------------------------
+    def pipeline(self) -> list:
+        from prox.pipeline.checkpoints import Checkpoints
+        from prox.pipeline.output import WriteOutputs
+        from prox.pipeline.reader import ReadRecords
+        from prox.pipeline.steps import ExecutePrograms, WriteChunkPrograms, WriteDocPrograms
+
+        output = WriteOutputs(self.output, self.output_format, self.checkpoint_every)
+        steps: list = [ReadRecords(self.inputs, self.text_key, self.id_key, checkpoints=output.checkpoints,
+                                          total_limit=self.limit)]
+        models = dict(preset=self.preset, doc_model=self.doc_model, chunk_model=self.chunk_model, backend=self.backend,
+                      batch_size=self.batch_size, **self.writer_options)
+        if "doc" in self.stages:
+            steps.append(WriteDocPrograms(**models))
+        if "chunk" in self.stages:
+            steps.append(WriteChunkPrograms(**models))
+        steps += [ExecutePrograms(self.thresholds, keep_dropped=True), output]
+        return steps
+
+    def build_executor(self):
+        logging_dir = f"{self.output}/logs"
+        pipeline = self.pipeline()
+        options = dict(self.executor_options)
+        if self.executor == "local":
+            from datatrove.executor import LocalPipelineExecutor
+
+            return LocalPipelineExecutor(pipeline, tasks=self.tasks, workers=self.workers, logging_dir=logging_dir,
+                                         start_method=options.pop("start_method", "spawn"), **options)
+        if self.executor == "ray":
+            import ray
+            from datatrove.executor.ray import RayPipelineExecutor
+
+            if not ray.is_initialized():
+                ray.init(**options.pop("ray_init", {}))
+            return RayPipelineExecutor(pipeline, tasks=self.tasks, workers=self.workers, logging_dir=logging_dir, **options)
+        from datatrove.executor.slurm import SlurmPipelineExecutor
+
+        missing = {"partition", "time"} - set(options)
+        if missing:
+            raise ValueError(f"the slurm executor needs {', '.join(sorted(missing))} (--slurm-partition, --slurm-time)")
+        return SlurmPipelineExecutor(pipeline, tasks=self.tasks, workers=self.workers if self.workers > 1 else -1,
+                                     logging_dir=logging_dir, job_name=options.pop("job_name", "prox-refine"), **options)
+
+    # --- running ------------------------------------------------------------------------------------
+    def settings(self) -> dict:
+        data = asdict(self)
+        data["thresholds"] = asdict(self.thresholds)
+        return data
+
+    def check_settings(self) -> None:
+        """Refuse to resume a folder written with another layout; record ours for the next rerun."""
+        import fsspec
+
+        path = f"{self.output}/run.json"
+        mine = self.settings()
+        if _exists(path):
+            with fsspec.open(path, "r") as handle:
+                theirs = json.load(handle)
+            changed = [key for key in LAYOUT if theirs.get(key) != mine.get(key)]
+            if changed:
+                raise SettingsChanged(
+                    f"{self.output} holds a run with other {', '.join(changed)}; "
+                    "rerun with the same settings to resume, or choose a new --output")
+        with fsspec.open(path, "w", auto_mkdir=True) as handle:
+            json.dump(mine, handle, indent=2, default=str)
+
+    def run(self, progress: bool = False) -> Optional[dict]:
+        """Run (or resume) the job; the summary, or None when the executor only submitted it (Slurm)."""
+        from prox.records import expand, file_size
+
+        files = expand(self.inputs)  # a missing input fails here, before any task starts
+        if not files:
+            raise FileNotFoundError(f"no readable input files in {', '.join(self.inputs)}")
+        self.check_settings()
+        executor = self.build_executor()
+        _clear(f"{self.output}/progress")  # the bar counts this run's documents
+        start = time.perf_counter()
+        watcher = _ProgressWatcher(self.output, sum(file_size(f) for f in files), self.limit) if progress else None
+        try:
+            if watcher:
+                watcher.start()
+            executor.run()
+        finally:
+            if watcher:
+                watcher.stop()
+        if self.executor == "slurm":
+            return None
+        return self.summarize(time.perf_counter() - start)
+
+    def summarize(self, seconds: Optional[float] = None) -> dict:
+        return summarize(self.output, seconds)
+
+
+def summarize(output: str, seconds: Optional[float] = None) -> dict:
+    """The run's figures from its committed parts (exact across resumes); also written to stats.json."""
+    import fsspec
+
+    from prox.pipeline.checkpoints import Checkpoints
+
+    stats = RunStats.merge(Checkpoints(f"{output}/checkpoints").parts())
+    summary = stats.summary(seconds)
+    with fsspec.open(f"{output}/stats.json", "w", auto_mkdir=True) as handle:
+        json.dump(summary, handle, indent=2)
+    return summary
+
+
+def _clear(folder: str) -> None:
+    import fsspec
+
+    fs, _, (root,) = fsspec.get_fs_token_paths(folder)
+    if fs.exists(root):
+        fs.rm(root, recursive=True)
+
+
+def _exists(path: str) -> bool:
+    import fsspec
+
+    fs, _, (resolved,) = fsspec.get_fs_token_paths(path)
+    return fs.exists(resolved)
+
+
+class _ProgressWatcher:
+    """A rich progress bar fed by the tasks' progress files: documents, docs/s, and an ETA from bytes read."""
+
+    def __init__(self, output: str, total_bytes: int, limit: Optional[int]):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.output, self.total_bytes, self.limit = output, total_bytes, limit
+        self.bar = Progress(TextColumn("[bold]refining"), BarColumn(), TextColumn("{task.fields[docs]}"),
+                            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=False)
+        self.task = self.bar.add_task("refine", total=limit or max(total_bytes, 1), docs="")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._start = time.monotonic()
+
+    def start(self) -> None:
+        self.bar.start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._poll()
+        self.bar.stop()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            self._poll()
+
+    def _poll(self) -> None:
+        import fsspec
+
+        fs, _, (root,) = fsspec.get_fs_token_paths(f"{self.output}/progress")
+        documents = done = 0
+        try:
+            for path in fs.glob(f"{root}/*.json"):
+                with fs.open(path, "r") as handle:
+                    data = json.load(handle)
+                documents += data.get("documents", 0)
+                done += data.get("bytes", 0)
+        except (OSError, ValueError):
+            return  # a file being rewritten: read it next time
+        rate = documents / max(time.monotonic() - self._start, 1e-9)
+        self.bar.update(self.task, completed=min(documents, self.limit) if self.limit else done,
+                        docs=f"{documents:,} docs, {rate:,.1f} docs/s")

@@ -112,20 +112,50 @@ def read_file(path: str) -> Iterator[Union[Record, Rejected]]:
 
 
 def _read_jsonl(path: str) -> Iterator[Union[Record, Rejected]]:
+    """Lines of a JSONL file; a truncated or corrupt file gives every line that could be read, then one rejection."""
     import fsspec
     from fsspec.compression import compr
     from fsspec.utils import infer_compression
 
-    index = -1
+    index, tail = -1, b""
     try:
         with fsspec.open(path, "rb") as raw:
             compression = infer_compression(path)
-            handle = compr[compression](raw, mode="rb") if compression else raw
-            for index, line in enumerate(handle):
-                yield _decode_line(path, index, line, raw.tell())
+            if compression == "gzip":
+                blocks = _gunzip(raw)  # the standard reader loses the lines of a truncated file's last block
+            else:
+                handle = compr[compression](raw, mode="rb") if compression else raw
+                blocks = iter(lambda: handle.read(READ_BLOCK), b"")
+            for block in blocks:
+                *lines, tail = (tail + block).split(b"\n")
+                for line in lines:
+                    index += 1
+                    yield _decode_line(path, index, line, raw.tell())
+            if tail:  # a last line without a newline
+                index, last, tail = index + 1, tail, b""
+                yield _decode_line(path, index, last, raw.tell())
     except Exception as exc:  # truncated gzip, corrupt zstd, unreadable file
-        where = "file" if index < 0 else f"after line {index + 1}"
-        yield Rejected(path, where, f"unreadable: {type(exc).__name__}: {exc}")
+        where = "file" if index < 0 and not tail else f"after line {index + 1}"
+        yield Rejected(path, where, f"unreadable: {type(exc).__name__}: {exc}", tail.decode("utf-8", "replace"))
+
+
+READ_BLOCK = 1 << 16
+
+
+def _gunzip(raw) -> Iterator[bytes]:
+    """Decompressed blocks of a (possibly multi-member) gzip stream, up to where it breaks off."""
+    import zlib
+
+    inflate, inside = zlib.decompressobj(wbits=31), False
+    while block := raw.read(READ_BLOCK):
+        while block:
+            inside = True
+            yield inflate.decompress(block)
+            block = inflate.unused_data
+            if inflate.eof:  # a member ended; another may follow
+                inflate, inside = zlib.decompressobj(wbits=31), False
+    if inside:
+        raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
 
 def _decode_line(path: str, index: int, raw: bytes, offset: int = 0) -> Union[Record, Rejected]:

@@ -218,3 +218,16 @@ def test_ray_executor_runs_the_same_job(tmp_path):
     ray.shutdown()
     assert summary["read"] == 20 and summary["balanced"]
     assert {p.name for p in (tmp_path / "run" / "kept").iterdir()} == {"00000-00000.jsonl", "00001-00000.jsonl"}
+
+
+def test_steps_drop_into_a_plain_datatrove_pipeline(tmp_path):
+    import runpy
+
+    source = write_jsonl(tmp_path / "in.jsonl", [document(i) for i in range(5)] + [{"id": "spam", "text": "buy cheap " * 40}])
+    example = runpy.run_path(str(Path(__file__).resolve().parents[1] / "examples" / "datatrove_pipeline.py"))
+    example["main"]([str(source), str(tmp_path / "out")])
+    kept = read_outputs(tmp_path / "out")["kept"]
+    dropped = read_outputs(tmp_path / "out")["dropped"]
+    assert sorted(r["id"] for r in kept) == [f"doc-{i:05d}" for i in range(5)]
+    assert [r["id"] for r in dropped] == ["spam"]
+    assert all("Home | News" not in r["text"] and r["metadata"]["raw_content"].startswith("Home") for r in kept)

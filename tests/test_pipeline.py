@@ -231,3 +231,38 @@ def test_steps_drop_into_a_plain_datatrove_pipeline(tmp_path):
     assert sorted(r["id"] for r in kept) == [f"doc-{i:05d}" for i in range(5)]
     assert [r["id"] for r in dropped] == ["spam"]
     assert all("Home | News" not in r["text"] and r["metadata"]["raw_content"].startswith("Home") for r in kept)
+
+
+def test_fsspec_url_input_and_progress_bar(tmp_path):
+    import fsspec
+
+    with fsspec.open("memory://prox-test/corpus.jsonl", "w") as handle:
+        for i in range(12):
+            handle.write(json.dumps(document(i)) + "\n")
+    summary = RefineJob(["memory://prox-test/*.jsonl"], str(tmp_path / "run"), stages=["chunk"], limit=10,
+                        checkpoint_every=4).run(progress=True)
+    assert summary["read"] == 10 and summary["kept"] == 10  # --limit counts documents in all
+    progress = json.loads((tmp_path / "run" / "progress" / "00000.json").read_text())
+    assert progress["documents"] == 10 and progress["final"] and progress["bytes"] == progress["total_bytes"] > 0
+
+
+def test_parallel_local_workers_share_files_and_limit(tmp_path):
+    files = [write_jsonl(tmp_path / f"in-{k}.jsonl", [document(10 * k + i) for i in range(10)]) for k in range(3)]
+    summary = RefineJob([str(f) for f in files], str(tmp_path / "run"), stages=["chunk"], tasks=3, workers=2,
+                        limit=25).run()
+    assert summary["read"] == 25 and summary["balanced"]  # 9 + 8 + 8: the limit is shared among tasks
+    ids = [r["id"] for r in read_outputs(tmp_path / "run")["kept"]]
+    assert len(set(ids)) == 25
+
+
+def test_slurm_executor_is_built_with_the_job_and_needs_partition_and_time(tmp_path):
+    from datatrove.executor.slurm import SlurmPipelineExecutor
+
+    job = RefineJob(["in.jsonl"], str(tmp_path / "run"), executor="slurm", tasks=8,
+                    executor_options={"partition": "gpu", "time": "12:00:00", "gpus_per_task": 1})
+    executor = job.build_executor()
+    assert isinstance(executor, SlurmPipelineExecutor) and executor.tasks == 8 and executor.partition == "gpu"
+    assert [type(step).__name__ for step in executor.pipeline] == [
+        "ReadRecords", "WriteDocPrograms", "WriteChunkPrograms", "ExecutePrograms", "WriteOutputs"]
+    with pytest.raises(ValueError, match="partition, time"):
+        RefineJob(["in.jsonl"], str(tmp_path / "run2"), executor="slurm").build_executor()

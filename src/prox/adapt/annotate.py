@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, Iterable, Optional, Sequence
 
 from prox.adapt.derive import doc_record
+from prox.program.executor import execute_chunk
 from prox.program.operations import Normalize, RemoveLines, SkipChunk
 from prox.program.parser import parse_program
 from prox.text.chunker import Chunk, chunk_document, numbered_lines, whole_document_chunk
@@ -230,6 +231,7 @@ def annotate_chunks(teacher: Teacher, documents: Sequence[tuple[str, str]], prom
                     tokenizer: Any = None, max_tokens: int = 1500, kinds: Optional[Sequence[str]] = None) -> tuple[list[dict], list[dict]]:
     """Chunk-level records: every chunk of every document, one teacher prompt per kind of noise, merged."""
     kinds = list(kinds or prompts.tasks)
+    texts = dict(documents)
     chunks = [(doc_id, n, chunk) for doc_id, text in documents
               for n, chunk in enumerate(chunk_document(text, tokenizer, max_tokens) if tokenizer is not None else [whole_document_chunk(text)])]
     answers = teacher.ask([prompts.for_chunk(kind, chunk) for _, _, chunk in chunks for kind in kinds])
@@ -248,8 +250,14 @@ def annotate_chunks(teacher: Teacher, documents: Sequence[tuple[str, str]], prom
         if not valid:  # no answer to trust: the chunk is set aside, not labelled clean
             stats.reject("no valid program for the chunk")
             continue
+        program = merge(valid)
+        errors = execute_chunk(texts[doc_id], program, error_limit=1).trace.errors  # executed, not only parsed
+        if errors:
+            stats.reject("execution error")
+            invalid.append({"id": f"{doc_id}#{n}", "level": "chunk", "kind": "merged", "reason": errors[0], "answer": program})
+            continue
         records.append({"id": f"{doc_id}#{n}", "level": "chunk", "chunk": chunk.text, "line_start": chunk.line_start,
-                        "line_end": chunk.line_end, "program": merge(valid), "origin": f"teacher:{teacher.model}",
+                        "line_end": chunk.line_end, "program": program, "origin": f"teacher:{teacher.model}",
                         "teacher": {"kinds": kinds, "valid": len(valid)}})
     stats.chunks += len(chunks)
     stats.chunk_records += len(records)

@@ -18,15 +18,15 @@ from prox.program.parser import parse_program
 from prox.refiner import Refiner, RefineResult
 
 
-def evaluate(labelled: LabelledSet, batch_size: int = 16, writers: dict | None = None, **settings: Any) -> dict:
+def evaluate(labelled: LabelledSet, docs_per_batch: int = 16, writers: dict | None = None, **settings: Any) -> dict:
     """Figures of the writer named by ``settings`` (``Refiner`` arguments) on one labelled set."""
     stages = ("doc",) if labelled.kind == "docs" else tuple(settings.pop("stages", ("doc", "chunk")))
     settings.pop("stages", None)
     refiner = Refiner(stages=stages, writers=writers if writers is not None else {}, **settings)
     start = time.perf_counter()
     results: list[RefineResult] = []
-    for first in range(0, len(labelled.items), batch_size):
-        items = labelled.items[first : first + batch_size]
+    for first in range(0, len(labelled.items), docs_per_batch):
+        items = labelled.items[first : first + docs_per_batch]
         results += refiner.refine([item.text for item in items])
     seconds = time.perf_counter() - start
     figures = _lines(labelled.items, results) if labelled.kind == "lines" else _docs(labelled.items, results)

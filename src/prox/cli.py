@@ -376,6 +376,46 @@ def train(
 
 
 @app.command()
+def report(
+    run: str = typer.Argument(..., help="A prox refine (or prox execute) output folder."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write (default: RUN/report.html)."),
+    sample: int = typer.Option(200, help="Documents shown in the browsable list (a random sample; charts count all)."),
+    seed: int = typer.Option(0, help="Seed of the sample."),
+) -> None:
+    """Write a self-contained HTML report: figures, charts, and a filterable sample of diffs."""
+    from prox.report.html import write_report
+
+    try:
+        path = write_report(run, output, sample, seed)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    console.print(f"report: {path}")
+
+
+@app.command()
+def show(
+    run: str = typer.Argument(..., help="A prox refine (or prox execute) output folder."),
+    doc_id: Optional[str] = typer.Option(None, "--id", help="Show this document."),
+    sample: int = typer.Option(3, help="Show this many random documents (without --id)."),
+    seed: int = typer.Option(0, help="Seed of the sample."),
+) -> None:
+    """Show documents' diffs in the terminal: removed lines struck through, normalizations marked."""
+    from prox.report.run import load
+    from prox.report.terminal import show as print_docs
+
+    try:
+        loaded = load(run, sample, seed, ids={doc_id} if doc_id else None)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    if doc_id and not loaded.sample:
+        console.print(f"[red]error:[/red] no document with id {doc_id!r} in {run}", soft_wrap=True)
+        raise typer.Exit(2)
+    print_docs(loaded.sample, Console())
+
+
+@app.command()
 def chunk(
     path: Path = typer.Argument(..., help="A text file (one document)."),
     tokenizer: str = typer.Option(..., help="Tokenizer folder or hub id (the chunk model's)."),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob as globlib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Iterator, Union
 
@@ -172,7 +173,20 @@ def _decode_line(path: str, index: int, raw: bytes, offset: int = 0) -> Union[Re
         return Rejected(path, where, f"invalid JSON: {exc}", line)
     if not isinstance(data, dict):
         return Rejected(path, where, f"not a JSON object but {type(data).__name__}", line)
+    if "\\u" in line and re.search(r"\\u[dD][89a-fA-F]", line):  # surrogate escapes: valid JSON, not valid text
+        data = _mend(data)
     return Record(path, index, data, offset)
+
+
+def _mend(value):
+    """Lone surrogates (from ``\\ud800``-style JSON escapes) become U+FFFD; paired ones become their character."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_mend(k): _mend(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mend(v) for v in value]
+    return value
 
 
 def _read_parquet(path: str) -> Iterator[Union[Record, Rejected]]:

@@ -1,0 +1,109 @@
+"""What a refine did to one output record, as lines to show: removed, normalized, or kept as they were."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    replaced_by: Optional[str] = None  # set when ``text`` is a normalize source: what it became
+
+
+@dataclass(frozen=True)
+class LineView:
+    number: int
+    pieces: tuple[Piece, ...]
+    removed: bool
+
+
+@dataclass
+class DocView:
+    id: str
+    dropped: bool
+    reason: str
+    source: str
+    doc_program: Optional[str]
+    chunk_programs: list[str]
+    lines: list[LineView]
+    normalizations: list[dict]
+    errors: list[str]
+    words_before: int
+    words_after: int
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def operations(self) -> int:
+        return sum(1 for line in self.lines if line.removed) + sum(1 for n in self.normalizations if n.get("count"))
+
+
+def prox_metadata(record: dict) -> dict:
+    metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    prox = metadata.get("prox", {})
+    if isinstance(prox, str):  # Parquet outputs store the trace as JSON text
+        try:
+            prox = json.loads(prox)
+        except ValueError:
+            prox = {}
+    return prox if isinstance(prox, dict) else {}
+
+
+def source_of(record: dict) -> str:
+    """The record's source for per-source figures: ``metadata.source``, else the URL's host, else the input file."""
+    from urllib.parse import urlparse
+
+    metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    if isinstance(metadata.get("source"), str) and not metadata["source"].startswith("{"):
+        return metadata["source"]
+    url = metadata.get("url") or record.get("url")
+    if isinstance(url, str) and (host := urlparse(url).hostname):
+        return host
+    where = prox_metadata(record).get("source", {})
+    return str(where.get("file", "unknown")).rsplit("/", 1)[-1] if isinstance(where, dict) else "unknown"
+
+
+def view(record: dict) -> DocView:
+    prox = prox_metadata(record)
+    metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    raw = record.get("raw_content") if isinstance(record.get("raw_content"), str) else record.get("text", "")
+    removed = {n for start, end in prox.get("removed_lines", []) for n in range(start, end + 1)}
+    normalizations = [n for n in prox.get("normalizations", []) if isinstance(n, dict)]
+    active = [n for n in normalizations if n.get("count") and n.get("source_str")]
+    lines = raw.split("\n")
+    if any("\n" in n["source_str"] or "\n" in n.get("target_str", "") for n in active):
+        # a normalization changed the line count: show the normalized lines, which removed_lines refers to
+        text = raw
+        for n in active:
+            text = text.replace(n["source_str"], n.get("target_str", ""))
+        lines, active = text.split("\n"), []
+    shown = [LineView(i, _pieces(line, active), i in removed) for i, line in enumerate(lines)]
+    chunk_programs = metadata.get("chunk_program")
+    return DocView(
+        id=str(record.get("id", "")), dropped=bool(prox.get("dropped")), reason=str(prox.get("reason", "unknown")),
+        source=source_of(record), doc_program=metadata.get("doc_program"),
+        chunk_programs=[chunk_programs] if isinstance(chunk_programs, str) else list(chunk_programs or []),
+        lines=shown, normalizations=normalizations, errors=[str(e) for e in prox.get("errors", [])],
+        words_before=int(prox.get("words_before", len(raw.split()))), words_after=len(str(record.get("text", "")).split()),
+        metadata=metadata,
+    )
+
+
+def _pieces(line: str, normalizations: list[dict]) -> tuple[Piece, ...]:
+    """The line cut into plain text and normalize sources (the first source that matches wins at a position)."""
+    pieces: list[Piece] = []
+    position = plain = 0
+    while position < len(line) and normalizations:
+        hit = next((n for n in normalizations if line.startswith(n["source_str"], position)), None)
+        if hit is None:
+            position += 1
+            continue
+        if plain < position:
+            pieces.append(Piece(line[plain:position]))
+        pieces.append(Piece(hit["source_str"], hit.get("target_str", "")))
+        position = plain = position + len(hit["source_str"])
+    if plain < len(line) or not pieces:
+        pieces.append(Piece(line[plain:]))
+    return tuple(pieces)

@@ -280,3 +280,30 @@ def test_annotate_with_smollm2_behind_a_real_llamacpp_server(llamacpp_server, tm
         assert record["program"] and (record["level"] == "doc" or record["program"].count("\n") < 40)
     again = annotate([str(source)], str(tmp_path / "out2"), Teacher("smollm2", llamacpp_server, max_tokens=64, cache=cache))
     assert again.requests == 0 and again.cached_answers == 12
+
+
+def test_derive_and_evaluate_commands(tmp_path):
+    from typer.testing import CliRunner
+
+    from prox.cli import app
+
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text(json.dumps({"id": "p", "lines": PAGE, "keep": [0, 1, 1, 1, 0, 0]}) + "\n")
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text(json.dumps({"text": "buy cheap " * 50, "keep": 0}) + "\n")
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"id": "q", "raw": "\n".join(PAGE), "clean": "\n".join(PAGE[1:4])}) + "\n")
+    runner = CliRunner()
+    derived = runner.invoke(app, ["derive", "-o", str(tmp_path / "derived.jsonl"), "--lines", str(lines), "--docs", str(docs),
+                                  "--pairs", str(pairs)])
+    assert derived.exit_code == 0, derived.output
+    records = [json.loads(line) for line in (tmp_path / "derived.jsonl").read_text().splitlines()]
+    assert [r["level"] for r in records] == ["chunk", "doc", "chunk"] and records[1]["program"] == "drop_doc()"
+    evaluated = runner.invoke(app, ["evaluate", "--lines", str(lines), "--docs", str(docs), "-w", "heuristic",
+                                    "--stages", "chunk", "--json", str(tmp_path / "eval.json")])
+    assert evaluated.exit_code == 0, evaluated.output
+    figures = json.loads((tmp_path / "eval.json").read_text())["heuristic"]
+    assert set(figures) == {str(lines), str(docs)}
+    assert "macro_f1" in figures[str(lines)] and figures[str(docs)]["accuracy"] == 1.0
+    bad = runner.invoke(app, ["evaluate", "--docs", str(lines)])
+    assert bad.exit_code == 2 and "lines.jsonl, line 1" in bad.output

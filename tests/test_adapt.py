@@ -307,3 +307,36 @@ def test_derive_and_evaluate_commands(tmp_path):
     assert "macro_f1" in figures[str(lines)] and figures[str(docs)]["accuracy"] == 1.0
     bad = runner.invoke(app, ["evaluate", "--docs", str(lines)])
     assert bad.exit_code == 2 and "lines.jsonl, line 1" in bad.output
+
+
+def test_model_trained_from_a_gguf_runs_in_llamacpp_with_the_same_programs(tmp_path):
+    """Fine-tuned from a GGUF, the output folder also holds model.gguf: llama.cpp and transformers agree on it."""
+    pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (the [llamacpp] extra)")
+    pytest.importorskip("torch", reason="training needs torch")
+    import prox
+    from conftest import smollm2_gguf
+    from models import tiny_llama_gguf
+
+    from prox.adapt.train import TrainConfig, train
+
+    base = tiny_llama_gguf(tmp_path / "base.gguf", smollm2_gguf())
+    records = [{"id": "d", "level": "doc", "text": "buy cheap " * 20, "program": "drop_doc()"},
+               {"id": "k", "level": "doc", "text": " ".join(PAGE), "program": "keep_doc()"}]
+    train(TrainConfig(str(base), str(tmp_path / "refiner"), max_steps=3, batch_size=2, learning_rate=1e-3,
+                      gguf_dtype="f32"), records)  # f32: random weights leave near-ties that f16 rounding flips
+    assert (tmp_path / "refiner" / "model.gguf").exists()
+    # the GGUF holds exactly the trained weights: transformers reads it back to the same tensors
+    from prox.writers.transformers_writer import load_model
+
+    trained, _ = load_model(str(tmp_path / "refiner"), "fp32", "cpu")
+    exported, _ = load_model(str(tmp_path / "refiner" / "model.gguf"), "fp32", "cpu")
+    mine, theirs = trained.state_dict(), exported.state_dict()
+    assert set(mine) == set(theirs) and all(bool((mine[k] == theirs[k]).all()) for k in mine)
+    docs = ["\n".join(PAGE), "Buy cheap watches now!!! Best prices, free shipping, click here.", "A note about rivers."]
+    programs = {}
+    for backend, extra in [("llamacpp", {}), ("transformers", {"dtype": "fp32"})]:
+        refiner = prox.Refiner(doc_model=str(tmp_path / "refiner"), chunk_model=str(tmp_path / "refiner"), backend=backend,
+                               stages=["doc"], doc_max_new_tokens=8, **extra)
+        programs[backend] = [r.doc_program for r in refiner.refine(docs)]
+        assert all(p in ("keep_doc()", "drop_doc()") for p in programs[backend])
+    assert programs["llamacpp"] == programs["transformers"]

@@ -4,7 +4,8 @@ Prompts are built by the same functions the writers use at inference (``doc_prom
 with the model's own tokenizer and chat template), so training sees exactly what inference will; the
 loss is on the program tokens (and the end-of-sequence token) only. Full fine-tuning or LoRA (merged
 into the weights at the end); resumable from the last checkpoint in the output folder; CPU or GPU.
-The output folder is a plain Hugging Face model folder: it loads in the transformers and vLLM writers.
+The output folder is a plain Hugging Face model folder: it loads in the transformers and vLLM writers;
+fine-tuned from a Llama-architecture GGUF, it also holds ``model.gguf`` for the llama.cpp writer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class TrainConfig:
     gradient_accumulation: int = 1
     max_length: int = 2304  # the longest doc prompt (2,000) plus a program
     doc_prompt_tokens: int = 2000  # as the writers' max_doc_prompt_tokens: train on the prompts inference builds
+    gguf_dtype: str = "f16"  # of model.gguf, written when the base model is a Llama-architecture GGUF
     lora: bool = False
     lora_rank: int = 16
     lora_alpha: int = 32
@@ -121,6 +123,10 @@ def train(config: TrainConfig, records: list[dict]) -> dict:
     final = model.merge_and_unload() if config.lora else model
     final.save_pretrained(config.output)
     tokenizer.save_pretrained(config.output)
+    if config.model.endswith(".gguf") and getattr(final.config, "model_type", None) == "llama":
+        from prox.adapt.gguf_export import export_gguf
+
+        export_gguf(config.output, os.path.join(config.output, "model.gguf"), config.model, config.gguf_dtype)  # for the llama.cpp writer
     figures = {"examples": len(data), "too_long": too_long, "steps": result.global_step,
                "train_loss": round(result.training_loss, 4), "seconds": round(result.metrics.get("train_runtime", 0.0), 1),
                "resumed_from": last, "config": asdict(config)}

@@ -33,8 +33,12 @@ class LlamaCppWriter(PromptedWriter):
             from llama_cpp import Llama
         except ImportError as exc:
             raise ImportError("the llamacpp backend needs llama-cpp-python: pip install 'prox-refine[llamacpp]'") from exc
+        if os.path.isdir(model):  # a folder holding one GGUF file, as prox train writes it
+            found = [name for name in os.listdir(model) if name.endswith(".gguf")]
+            if len(found) == 1:
+                model = os.path.join(model, found[0])
         if not os.path.isfile(model):
-            raise ModelUnavailable(model, "the llamacpp backend reads a local .gguf file")
+            raise ModelUnavailable(model, "the llamacpp backend reads a local .gguf file (or a folder holding one)")
         if isinstance(tokenizer, str):
             from prox.text.tokenizers import load_tokenizer
 

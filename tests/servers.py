@@ -47,6 +47,15 @@ def start_llamacpp_server(model_path: str) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port}/v1"
 
 
+def send_json(handler: BaseHTTPRequestHandler, payload: dict) -> None:
+    data = json.dumps(payload).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class FlakyServer:
     """Answers /v1/completions with ``fail_first`` errors (HTTP 503) per prompt, then a program.
 
@@ -76,13 +85,7 @@ class FlakyServer:
                     self.end_headers()
                     self.wfile.write(b"overloaded")
                     return
-                payload = {"choices": [{"text": "keep_doc()"}], "usage": {"completion_tokens": 4}}
-                data = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, {"choices": [{"text": "keep_doc()"}], "usage": {"completion_tokens": 4}})
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"

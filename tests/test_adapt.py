@@ -170,7 +170,7 @@ class TeacherServer:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-        from servers import free_port
+        from servers import free_port, send_json
 
         self.requests = 0
         server = self
@@ -183,13 +183,8 @@ class TeacherServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests += 1
                 prompt = body["messages"][0]["content"]
-                data = json.dumps({"choices": [{"message": {"content": server.answer(prompt)}}],
-                                   "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": 7}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, {"choices": [{"message": {"content": server.answer(prompt)}}],
+                                 "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": 7}})
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"

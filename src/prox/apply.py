@@ -99,7 +99,7 @@ def trace_summary(result: ExecutionResult, doc_reason: Optional[str] = None) -> 
         "dropped": result.dropped,
         "reason": result.reason,
         "doc_reason": doc_reason,
-        "removed_lines": _ranges(trace.removed_lines),
+        "removed_lines": [list(run) for run in line_runs(trace.removed_lines)],
         "normalizations": [n.__dict__ for n in trace.normalizations],
         "errors": list(trace.errors),
         "words_before": trace.words_before,
@@ -107,14 +107,15 @@ def trace_summary(result: ExecutionResult, doc_reason: Optional[str] = None) -> 
     }
 
 
-def _ranges(lines: Iterable[int]) -> list[list[int]]:
-    ranges: list[list[int]] = []
+def line_runs(lines: Iterable[int]) -> list[tuple[int, int]]:
+    """Sorted line numbers as inclusive runs: [0, 1, 2, 5] -> [(0, 2), (5, 5)]."""
+    runs: list[list[int]] = []
     for line in lines:
-        if ranges and line == ranges[-1][1] + 1:
-            ranges[-1][1] = line
+        if runs and line == runs[-1][1] + 1:
+            runs[-1][1] = line
         else:
-            ranges.append([line, line])
-    return ranges
+            runs.append([line, line])
+    return [(start, end) for start, end in runs]
 
 
 def apply_files(

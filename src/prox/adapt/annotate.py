@@ -213,7 +213,7 @@ def check_program(text: str, chunk: Chunk) -> tuple[list, Optional[str]]:
 
 def merge(programs: Iterable[list]) -> str:
     """One chunk program from several: the union of removed lines (as runs), each normalization once."""
-    from prox.adapt.derive import _runs
+    from prox.apply import line_runs
 
     removed: set[int] = set()
     normalizations: list[Normalize] = []
@@ -223,7 +223,7 @@ def merge(programs: Iterable[list]) -> str:
                 removed.update(range(op.line_start, op.line_end + 1))
             elif op not in normalizations:
                 normalizations.append(op)
-    merged = [RemoveLines(a, b) for a, b in _runs(sorted(removed))] + normalizations
+    merged = [RemoveLines(a, b) for a, b in line_runs(sorted(removed))] + normalizations
     return "\n".join(str(op) for op in merged) or "skip_chunk()"
 
 

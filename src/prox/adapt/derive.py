@@ -18,6 +18,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
+from prox.apply import line_runs
 from prox.program.operations import Normalize, RemoveLines
 from prox.text.chunker import chunk_document, whole_document_chunk
 
@@ -97,7 +98,7 @@ def chunk_records(
     placed: set[str] = set()
     records = []
     for number, chunk in enumerate(chunks):
-        operations: list = [RemoveLines(a, b) for a, b in _runs(n for n in removed if chunk.line_start <= n <= chunk.line_end)]
+        operations: list = [RemoveLines(a, b) for a, b in line_runs(n for n in removed if chunk.line_start <= n <= chunk.line_end)]
         body = "\n".join(text.split("\n")[chunk.line_start : chunk.line_end + 1])
         for op in normalizations:  # each normalization once, in the first chunk holding its source
             if op.source_str not in placed and op.source_str in body:
@@ -128,13 +129,3 @@ def from_labelled(labelled, tokenizer: Any = None, max_tokens: int = 1500) -> It
 def from_pair(doc_id: str, raw: str, clean: str, tokenizer: Any = None, max_tokens: int = 1500, origin: str = "derive:pairs") -> list[dict]:
     alignment = align(raw, clean)
     return chunk_records(doc_id, raw, alignment.removed, alignment.normalizations, tokenizer, max_tokens, origin)
-
-
-def _runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
-    runs: list[list[int]] = []
-    for n in numbers:
-        if runs and n == runs[-1][1] + 1:
-            runs[-1][1] = n
-        else:
-            runs.append([n, n])
-    return [(a, b) for a, b in runs]

@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--chunk-new-tokens", type=int, default=256)
     parser.add_argument("--doc-new-tokens", type=int, default=64, help="budget of unconstrained doc generation")
     parser.add_argument("--levels", default="chunk,doc", help="which levels to measure")
+    parser.add_argument("--chunk-modes", default="constrained,unconstrained", help="which chunk-level passes to run")
     args = parser.parse_args()
     if not os.path.exists(args.corpus) or not args.model:
         print("skipped: corpus or model absent (pass --corpus / --model)")
@@ -68,7 +69,9 @@ def main() -> None:
     print(f"constraint build (automaton + first mask): {build * 1000:.1f} ms per chunk")
 
     levels = args.levels.split(",")
-    for constrained in (True, False) if "chunk" in levels else ():
+    modes = args.chunk_modes.split(",")
+    passes = [mode == "constrained" for mode in ("constrained", "unconstrained") if mode in modes]
+    for constrained in passes if "chunk" in levels else ():
         writer.constrained = constrained
         start = time.perf_counter()
         written = writer.write_chunk(chunks)

@@ -56,6 +56,29 @@ def send_json(handler: BaseHTTPRequestHandler, payload: dict) -> None:
     handler.wfile.write(data)
 
 
+class JsonServer:
+    """A local HTTP server whose POST answers are ``respond(request JSON)`` as JSON (status 200)."""
+
+    def __init__(self, respond):
+        outer = self
+        self.requests = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                outer.requests += 1
+                send_json(self, respond(json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
 class FlakyServer:
     """Answers /v1/completions with ``fail_first`` errors (HTTP 503) per prompt, then a program.
 

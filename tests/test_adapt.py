@@ -167,28 +167,22 @@ class TeacherServer:
     """An OpenAI-compatible chat server answering like a well-behaved teacher, with one broken answer."""
 
     def __init__(self):
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from servers import JsonServer
 
-        from servers import free_port, send_json
+        self.server = JsonServer(self.respond)
 
-        self.requests = 0
-        server = self
+    @property
+    def url(self) -> str:
+        return self.server.url
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
+    @property
+    def requests(self) -> int:
+        return self.server.requests
 
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests += 1
-                prompt = body["messages"][0]["content"]
-                send_json(self, {"choices": [{"message": {"content": server.answer(prompt)}}],
-                                 "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": 7}})
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    def respond(self, body: dict) -> dict:
+        prompt = body["messages"][0]["content"]
+        return {"choices": [{"message": {"content": self.answer(prompt)}}],
+                "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": 7}}
 
     @staticmethod
     def answer(prompt: str) -> str:
@@ -206,7 +200,7 @@ class TeacherServer:
         return "skip_chunk()"
 
     def close(self):
-        self.httpd.shutdown()
+        self.server.close()
 
 
 def test_annotate_with_a_teacher_server_parses_checks_merges_and_caches(tmp_path):

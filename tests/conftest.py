@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(os.environ.get("PROX_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
 
 
 def shared_file(relative: str) -> Path:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from prox import Normalize, RemoveLines, execute_chunk, parse_program
 from prox.constrain import ChunkAutomaton, DocAutomaton, StateMasks, Tracker, vocabulary
+from prox.writers.prompted import PromptedWriter
 from prox.text.chunker import Chunk, number_line
 
 
@@ -106,6 +107,91 @@ def test_tiny_random_model_writes_valid_programs_through_transformers(tmp_path, 
     writer.constrained = False  # the same model unconstrained writes garbage
     garbage = writer.write_chunk(chunks[:2])
     assert any(parse_program(w.program).errors for w in garbage)
+
+
+def test_scoring_agrees_with_greedy_on_random_bf16_models(llama2_tokenizer, web_sample):
+    """Random weights make near-ties everywhere and bf16 makes exact ones: the hardest case for
+    scoring to decide as greedy decoding does (same positions for padded rows, same tie-break)."""
+    torch = pytest.importorskip("torch", reason="needs torch (the [hf] extra)")
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from prox.writers.transformers_writer import TransformersWriter
+
+    texts = [record["text"][:3000] for record in web_sample[:48]]  # uneven lengths: padded batches
+    for seed in range(4):
+        torch.manual_seed(seed)
+        config = LlamaConfig(vocab_size=len(llama2_tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                             num_attention_heads=4, bos_token_id=1, eos_token_id=2)
+        writer = TransformersWriter(LlamaForCausalLM(config).to(torch.bfloat16).eval(), tokenizer=llama2_tokenizer,
+                                    batch_size=8, doc_max_new_tokens=16)
+        greedy = [w.program for w in writer.write_doc(texts)]
+        writer.doc_mode = "score"
+        scored = writer.write_doc(texts)
+        assert [w.program for w in scored] == greedy, f"seed {seed}"
+        assert all((w.drop_probability >= 0.5) == (w.program == "drop_doc()") for w in scored)
+
+
+class ScriptedModelWriter(PromptedWriter):
+    """Greedy decoding, token by token through the constraint, of a "model" whose next-token scores are
+    a fixed random function of the whole sequence; documents open with a lone space, "▁" or "<0x20>"."""
+
+    supports_constraints = True
+
+    def __init__(self, tokenizer):
+        super().__init__(tokenizer, batch_size=4, doc_max_new_tokens=16)
+        self.spaces = [tokenizer.convert_tokens_to_ids("\u2581"), tokenizer.convert_tokens_to_ids("<0x20>")]
+
+    def scores(self, sequence: tuple, opening: bool) -> np.ndarray:
+        row = np.random.default_rng(abs(hash(sequence)) % (1 << 32)).normal(size=len(self.tokenizer))
+        if opening:  # which space token is likelier depends on the document
+            row[self.spaces] = 50.0 + np.array([1.0, -1.0]) * (1 if hash(sequence) % 2 else -1)
+        return row - np.logaddexp.reduce(row)
+
+    def generate(self, prompts, max_new_tokens, masks=None):
+        from prox.writers.prompted import Generation, greedy_pick
+
+        out = []
+        for prompt, mask in zip(prompts, masks):
+            tracker, tokens = Tracker(mask, max_new_tokens), []
+            while True:
+                token = greedy_pick(self.scores(prompt.token_ids + tuple(tokens), not tokens), tracker.allowed())
+                if token in mask.vocab.eos_ids or tracker.finished:
+                    break
+                tracker.advance(token)
+                tokens.append(token)
+            out.append(Generation(self.tokenizer.decode(tokens), len(tokens)))
+        return out
+
+    def next_token_logprobs(self, prompts, then):
+        rows = []
+        for prompt in prompts:
+            first = self.scores(prompt.token_ids, True)
+            extra = then(first)
+            rows.append((first, self.scores(prompt.token_ids + (extra,), False) if extra is not None else None))
+        return rows
+
+
+def test_scoring_follows_the_lone_space_greedy_decoding_writes(llama2_tokenizer):
+    writer = ScriptedModelWriter(llama2_tokenizer)
+    documents = [f"document number {i}" for i in range(24)]
+    greedy = writer.write_doc(documents)
+    assert {w.program for w in greedy} == {"drop_doc()", "keep_doc()"}
+    writer.doc_mode = "score"
+    assert [w.program for w in writer.write_doc(documents)] == [w.program for w in greedy]
+
+
+def test_an_exact_tie_is_decided_as_greedy_decoding_decides_it():
+    from prox.writers.prompted import drop_probability, greedy_pick
+
+    ids, branch = np.array([7, 3, 5]), np.array([b"k", b"d", b"k"])
+    row = np.full(10, -9.0)
+    row[[7, 3, 5]] = [-1.0, -1.0, -2.0]  # drop (id 3) ties keep (id 7): argmax takes the lower id
+    assert greedy_pick(row, ids) == 3 and 0.5 < drop_probability(row, ids, branch) < 0.5 + 1e-12
+    row[3] = -1.5
+    assert greedy_pick(row, ids) == 7 and drop_probability(row, ids, branch) < 0.5
+    branch = np.array([b"d", b"k", b"k"])  # now keep holds the lower id of the tie
+    row[3] = -1.0
+    assert 0.5 - 1e-12 < drop_probability(row, ids, branch) < 0.5
 
 
 def token_bytes_round_trip(tokenizer, text: str) -> bytes:

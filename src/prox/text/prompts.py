@@ -10,13 +10,14 @@ tokenizer's default special tokens as vLLM tokenizes a text prompt in the refere
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from prox.text.chunker import Chunk
 from prox.text.tokenizers import as_tokenizer
 
 SYSTEM_PROMPT = "You are a helpful, respectful and honest assistant."
 MAX_DOC_PROMPT_TOKENS = 2000
+MAX_CHARS_PER_TOKEN = 64  # far above any real tokenizer's average: bounds the text a doc prompt can hold
 
 
 @dataclass(frozen=True)
@@ -35,45 +36,71 @@ def llama2_chat(user: str, system: str = SYSTEM_PROMPT, bos: str = "<s>") -> str
 
 def doc_prompt(document: str, tokenizer: Any, max_tokens: int = MAX_DOC_PROMPT_TOKENS) -> Prompt:
     """The doc-level prompt; a long document is cut (from its end) so the whole prompt fits."""
+    return doc_prompts([document], tokenizer, max_tokens)[0]
+
+
+def doc_prompts(documents: Sequence[str], tokenizer: Any, max_tokens: int = MAX_DOC_PROMPT_TOKENS) -> list[Prompt]:
+    """:func:`doc_prompt` for many documents, tokenized in batched calls (the tokenizer spreads them over cores)."""
     tokenizer = as_tokenizer(tokenizer)
-    bos_ids = [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
+    bos_text, bos_ids = tokenizer.bos_token or "", [tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []
 
-    def render(doc: str) -> tuple[str, list[int]]:
-        body = llama2_chat(doc, bos="")
-        return (tokenizer.bos_token or "") + body, bos_ids + tokenizer.encode(body, add_special_tokens=False)
+    def render(docs: Sequence[str]) -> list[tuple[str, list[int]]]:
+        bodies = [llama2_chat(doc, bos="") for doc in docs]
+        return [(bos_text + body, bos_ids + ids) for body, ids in zip(bodies, encode_many(tokenizer, bodies, False))]
 
-    text, ids = render(document)
-    if len(ids) <= max_tokens:
-        return Prompt(text, tuple(ids), user=document)
-    overhead = len(render("")[1])
-    cut = _char_cut(tokenizer, document, max(0, max_tokens - overhead))
-    while True:
-        text, ids = render(document[:cut])
-        if len(ids) <= max_tokens or cut == 0:
-            return Prompt(text, tuple(ids), truncated=True, user=document[:cut])
-        # the cut met a token boundary badly: shrink by at least one character, by the overflow's share
-        cut -= max(1, (len(ids) - max_tokens) * cut // len(ids))
+    # no prompt of max_tokens holds more than this many characters of a document: skip tokenizing the rest
+    heads = [doc[: max_tokens * MAX_CHARS_PER_TOKEN] for doc in documents]
+    prompts = [Prompt(text, tuple(ids), len(head) < len(doc), user=head) for (text, ids), head, doc in zip(render(heads), heads, documents)]
+    long = [i for i, prompt in enumerate(prompts) if len(prompt.token_ids) > max_tokens]
+    if not long:
+        return prompts
+    overhead = len(render([""])[0][1])
+    cuts = _char_cuts(tokenizer, [heads[i] for i in long], max(0, max_tokens - overhead))
+    for i, cut, (text, ids) in zip(long, cuts, render([heads[i][:cut] for i, cut in zip(long, cuts)])):
+        while len(ids) > max_tokens and cut > 0:
+            # the cut met a token boundary badly: shrink by at least one character, by the overflow's share
+            cut -= max(1, (len(ids) - max_tokens) * cut // len(ids))
+            text, ids = render([heads[i][:cut]])[0]
+        prompts[i] = Prompt(text, tuple(ids), truncated=True, user=heads[i][:cut])
+    return prompts
 
 
-def _char_cut(tokenizer: Any, document: str, n_tokens: int) -> int:
-    """A character position holding about ``n_tokens`` tokens of ``document``."""
+def encode_many(tokenizer: Any, texts: Sequence[str], add_special_tokens: bool = True) -> list[list[int]]:
+    """Token ids of many texts, in one batched call where the tokenizer takes lists."""
+    if not texts:
+        return []
     try:
-        offsets = tokenizer(document, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        return list(tokenizer(list(texts), add_special_tokens=add_special_tokens)["input_ids"])
+    except (TypeError, KeyError, NotImplementedError):
+        return [tokenizer.encode(text, add_special_tokens=add_special_tokens) for text in texts]
+
+
+def _char_cuts(tokenizer: Any, documents: Sequence[str], n_tokens: int) -> list[int]:
+    """For each document, a character position holding about ``n_tokens`` of its tokens."""
+    try:
+        offsets = tokenizer(list(documents), add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
     except (NotImplementedError, TypeError, ValueError):  # slow tokenizers have no offsets
-        ids = tokenizer.encode(document, add_special_tokens=False)
-        return len(document) * n_tokens // max(1, len(ids))
-    if n_tokens >= len(offsets):
-        return len(document)
-    return offsets[n_tokens][0] if n_tokens > 0 else 0
+        counts = [len(ids) for ids in encode_many(tokenizer, documents, False)]
+        return [len(doc) * n_tokens // max(1, count) for doc, count in zip(documents, counts)]
+    return [len(doc) if n_tokens >= len(spans) else (spans[n_tokens][0] if n_tokens > 0 else 0)
+            for doc, spans in zip(documents, offsets)]
 
 
 def chunk_prompt(chunk: Chunk | str, tokenizer: Any, system: str = SYSTEM_PROMPT) -> Prompt:
     """The chunk-level prompt for one numbered chunk."""
+    return chunk_prompts([chunk], tokenizer, system)[0]
+
+
+def chunk_prompts(chunks: Sequence[Chunk | str], tokenizer: Any, system: str = SYSTEM_PROMPT) -> list[Prompt]:
+    """:func:`chunk_prompt` for many chunks, tokenized in one batched call."""
     tokenizer = as_tokenizer(tokenizer)
-    user = f"[doc]\n{chunk.text if isinstance(chunk, Chunk) else chunk}\n[/doc]"
+    users = [f"[doc]\n{chunk.text if isinstance(chunk, Chunk) else chunk}\n[/doc]" for chunk in chunks]
     if getattr(tokenizer, "chat_template", None):
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        texts = [
+            tokenizer.apply_chat_template([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                                          add_generation_prompt=True, tokenize=False)
+            for user in users
+        ]
     else:
-        text = llama2_chat(user, system, bos=tokenizer.bos_token or "")
-    return Prompt(text, tuple(tokenizer.encode(text)), user=user)
+        texts = [llama2_chat(user, system, bos=tokenizer.bos_token or "") for user in users]
+    return [Prompt(text, tuple(ids), user=user) for text, ids, user in zip(texts, encode_many(tokenizer, texts), users)]

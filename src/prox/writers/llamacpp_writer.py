@@ -66,13 +66,13 @@ class LlamaCppWriter(PromptedWriter):
             generations.append(Generation(out["choices"][0]["text"], out["usage"]["completion_tokens"]))
         return generations
 
-    def next_token_logprobs(self, prompts: Sequence[Prompt], then: Sequence[int], need_second=None) -> list[tuple]:
+    def next_token_logprobs(self, prompts: Sequence[Prompt], then) -> list[tuple]:
         rows = []
-        for prompt, extra in zip(prompts, then):
+        for prompt in prompts:
             first = self._logprobs(list(prompt.token_ids))
-            second = None
-            if need_second is None or need_second(first):  # llama.cpp reuses the prompt's KV cache
-                second = self._logprobs(list(prompt.token_ids) + [extra])
+            extra = then(first)
+            # llama.cpp reuses the prompt's KV cache for the one more token
+            second = self._logprobs(list(prompt.token_ids) + [extra]) if extra is not None else None
             rows.append((first, second))
         return rows
 

@@ -15,7 +15,7 @@ from prox.constrain.automaton import ChunkAutomaton, DocAutomaton
 from prox.constrain.tracker import StateMasks
 from prox.constrain.vocabulary import vocabulary
 from prox.text.chunker import MAX_CHUNK_TOKENS, Chunk, numbered_lines
-from prox.text.prompts import MAX_DOC_PROMPT_TOKENS, Prompt, chunk_prompt, doc_prompt
+from prox.text.prompts import MAX_DOC_PROMPT_TOKENS, Prompt, chunk_prompts, doc_prompts
 from prox.writers.base import CHUNK_MAX_NEW_TOKENS, DOC_MAX_NEW_TOKENS, Written, length_batches
 
 
@@ -64,21 +64,21 @@ class PromptedWriter:
         """Greedy completions of a batch of prompts, in order; ``masks`` constrain each one when given."""
         raise NotImplementedError
 
-    def next_token_logprobs(self, prompts: Sequence[Prompt], then: Sequence[int], need_second: Callable | None = None) -> list[tuple]:
-        """Scoring mode: log-probabilities of the token after each prompt, and, where ``need_second``
-        says so for the first row (always when it is None), of the token after prompt + ``then[i]``."""
+    def next_token_logprobs(self, prompts: Sequence[Prompt], then: Callable[[np.ndarray], int | None]) -> list[tuple]:
+        """Scoring mode: per prompt, (log-probabilities of the next token, and of the token after that
+        when ``then(first_row)`` names a token to append, else None)."""
         raise NotImplementedError(f"the {self.name} backend has no scoring mode")
 
     # -- the writer interface -----------------------------------------------------------------------
     def write_doc(self, documents: Sequence[str]) -> list[Written]:
-        prompts = [doc_prompt(text, self.tokenizer, self.max_doc_prompt_tokens) for text in documents]
+        prompts = doc_prompts(documents, self.tokenizer, self.max_doc_prompt_tokens)
         if self.doc_mode == "score":
             return self._score(prompts)
         masks = [self.doc_constraint()] * len(prompts) if self.constrained else None
         return self._write(prompts, self.doc_max_new_tokens, masks)
 
     def write_chunk(self, chunks: Sequence[Chunk | str]) -> list[Written]:
-        prompts = [chunk_prompt(chunk, self.tokenizer) for chunk in chunks]
+        prompts = chunk_prompts(chunks, self.tokenizer)
         masks = [self.chunk_constraint(chunk) for chunk in chunks] if self.constrained else None
         return self._write(prompts, self.chunk_max_new_tokens, masks)
 
@@ -109,7 +109,9 @@ class PromptedWriter:
 
         With ``b`` and ``k`` the probabilities of the likeliest allowed token on the drop and on the
         keep branch, P(drop) = b / (b + k): at the default threshold 0.5 the decision is greedy
-        decoding's. The step is the first one, or the second when the first would be a lone space.
+        decoding's (an exact tie goes, as in greedy decoding, to the lower token id, and P(drop) moves off
+        0.5 by one ulp towards the winner). The step is the first one, or the second when greedy decoding
+        would first write a lone space.
         """
         masks = self.doc_masks
         first_ids, _, first_states = masks.get(masks.automaton.start())
@@ -118,16 +120,17 @@ class PromptedWriter:
         second_branch = np.array([second_states[i][1][:1] for i in second_ids])
         space_ids = first_ids[first_branch == b""]
 
-        def space_wins(row: np.ndarray) -> bool:
-            return len(space_ids) > 0 and row[first_ids].max() == row[space_ids].max()
+        def space_first(row: np.ndarray) -> int | None:
+            """The lone space greedy decoding writes first (a vocabulary can hold several), or None."""
+            pick = greedy_pick(row, first_ids) if len(space_ids) else None
+            return pick if pick in space_ids else None
 
         results: list[Written | None] = [None] * len(prompts)
         lengths = [len(p.token_ids) for p in prompts]
         for batch in length_batches(lengths, self.batch_size, self.max_batch_tokens):
             start = time.perf_counter()
             try:
-                then = [int(space_ids[0]) if len(space_ids) else 0] * len(batch)
-                rows = self.next_token_logprobs([prompts[i] for i in batch], then, space_wins)
+                rows = self.next_token_logprobs([prompts[i] for i in batch], space_first)
                 errors = [None] * len(batch)
             except Exception as exc:
                 rows, errors = [(None, None)] * len(batch), [f"{type(exc).__name__}: {exc}"] * len(batch)
@@ -136,9 +139,8 @@ class PromptedWriter:
                 if error:
                     results[i] = Written("", lengths[i], 0, share, error)
                     continue
-                row, ids, branch = (second, second_ids, second_branch) if space_wins(first) else (first, first_ids, first_branch)
-                best_drop, best_keep = row[ids[branch == b"d"]].max(), row[ids[branch == b"k"]].max()
-                p_drop = float(1.0 / (1.0 + np.exp(best_keep - best_drop)))
+                row, ids, branch = (second, second_ids, second_branch) if space_first(first) is not None else (first, first_ids, first_branch)
+                p_drop = drop_probability(row, ids, branch)
                 program = "drop_doc()" if p_drop >= self.drop_threshold else "keep_doc()"
                 results[i] = Written(program, lengths[i], 0, share, None, p_drop)
         return results  # type: ignore[return-value]
@@ -161,3 +163,19 @@ class PromptedWriter:
             for i, generation in zip(batch, generations):
                 results[i] = Written(generation.text.strip(" "), lengths[i], generation.output_tokens, share, generation.error)
         return results  # type: ignore[return-value]
+
+
+def greedy_pick(row: np.ndarray, ids: np.ndarray) -> int:
+    """The token greedy decoding takes among ``ids``: the likeliest, the lowest id on a tie (as argmax)."""
+    scores = row[ids]
+    return int(ids[scores == scores.max()].min())
+
+
+def drop_probability(row: np.ndarray, ids: np.ndarray, branch: np.ndarray) -> float:
+    """b / (b + k) for the likeliest drop and keep tokens, off an exact tie towards greedy decoding's pick."""
+    best_drop, best_keep = row[ids[branch == b"d"]].max(), row[ids[branch == b"k"]].max()
+    p_drop = float(1.0 / (1.0 + np.exp(best_keep - best_drop)))
+    if best_drop == best_keep:
+        drop_wins = branch[ids == greedy_pick(row, ids)][0] == b"d"
+        p_drop = float(np.nextafter(0.5, 1.0 if drop_wins else 0.0))
+    return p_drop

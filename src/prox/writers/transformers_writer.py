@@ -88,20 +88,25 @@ class TransformersWriter(PromptedWriter):
             attention[row, width - len(prompt.token_ids) :] = 1
         return input_ids, attention, width
 
-    def next_token_logprobs(self, prompts: Sequence[Prompt], then: Sequence[int], need_second=None) -> list:
+    def next_token_logprobs(self, prompts: Sequence[Prompt], then) -> list[tuple]:
         import torch
 
         input_ids, attention, _ = self._batch(prompts)
         input_ids, attention = input_ids.to(self.device), attention.to(self.device)
+        positions = (attention.cumsum(-1) - 1).masked_fill(attention == 0, 1)  # as generate() numbers a left-padded batch
         with torch.inference_mode():
-            out = self.model(input_ids=input_ids, attention_mask=attention, use_cache=True, logits_to_keep=1)
-            first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
-            step = torch.tensor(list(then), device=self.device).unsqueeze(1)
+            out = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions, use_cache=True, logits_to_keep=1)
+            first = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1).cpu().numpy()
+            extra = [then(row) for row in first]
+            if all(token is None for token in extra):
+                return [(row, None) for row in first]
+            # one more token on the cached prompt, for the rows that need it (all rows run: it is cheap)
+            step = torch.tensor([[token if token is not None else self.pad_id] for token in extra], device=self.device)
             attention = torch.cat([attention, torch.ones_like(step)], dim=1)
-            # one more token on the cached prompt: cheap, and needed when the first choice is a lone space
-            second = self.model(input_ids=step, attention_mask=attention, past_key_values=out.past_key_values, logits_to_keep=1)
-            second = torch.log_softmax(second.logits[:, -1, :].float(), dim=-1)
-        return list(zip(first.cpu().numpy(), second.cpu().numpy()))
+            second = self.model(input_ids=step, attention_mask=attention, position_ids=positions[:, -1:] + 1,
+                                past_key_values=out.past_key_values, logits_to_keep=1)
+            second = torch.log_softmax(second.logits[:, -1, :].float(), dim=-1).cpu().numpy()
+        return [(row, following if token is not None else None) for row, following, token in zip(first, second, extra)]
 
     def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, masks=None) -> list[Generation]:
         import torch

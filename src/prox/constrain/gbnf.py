@@ -1,5 +1,5 @@
-"""GBNF grammars of the program language, for servers that take a grammar (llama.cpp's server;
-vLLM serve's ``guided_grammar`` reads the same notation through xgrammar).
+"""GBNF grammars of the program language, for engines that take a grammar (llama.cpp's server; vLLM's
+structured outputs, offline or served, read the same notation through xgrammar).
 
 A grammar cannot say "a substring of this chunk" compactly, so a server-side chunk grammar
 guarantees programs that parse and line numbers inside the chunk, but not that ``normalize``
@@ -9,6 +9,8 @@ guarantees all of these.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 DOC_GRAMMAR = 'root ::= " "? ("drop_doc()" | "keep_doc()")\n'
 
@@ -31,3 +33,11 @@ def chunk_grammar(line_start: int, line_end: int) -> str:
         'source ::= [^"\\\\\\x00-\\x1f]+',
         'target ::= [ !#-\\[\\]-~]*',
     ]) + "\n"
+
+
+def grammar_of(chunk: Any) -> str:
+    """The chunk grammar of one line-numbered chunk (a :class:`~prox.text.chunker.Chunk` or its text)."""
+    from prox.text.chunker import numbered_lines
+
+    pairs = numbered_lines(chunk)
+    return chunk_grammar(pairs[0][0], pairs[-1][0])

@@ -23,8 +23,7 @@ import sqlite3
 import threading
 from typing import Any, Sequence
 
-from prox.constrain.gbnf import DOC_GRAMMAR, chunk_grammar
-from prox.text.chunker import numbered_lines
+from prox.constrain.gbnf import DOC_GRAMMAR, grammar_of
 from prox.text.prompts import SYSTEM_PROMPT, Prompt
 from prox.writers.base import Written
 from prox.writers.prompted import Generation, PromptedWriter
@@ -116,8 +115,7 @@ class OpenAIWriter(PromptedWriter):
 
     def chunk_constraint(self, chunk):
         """A server constrains with a grammar: the per-prompt constraint here is its GBNF text."""
-        pairs = numbered_lines(chunk)
-        return chunk_grammar(pairs[0][0], pairs[-1][0]) if self.grammar_field else None
+        return grammar_of(chunk) if self.grammar_field else None
 
     def doc_constraint(self):
         return DOC_GRAMMAR if self.grammar_field else None

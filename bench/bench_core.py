@@ -1,11 +1,12 @@
 """Benchmark the core: executor docs/s, and the chunker against the reference's per-line encode.
 
     python bench/bench_core.py --corpus ../shared/corpora/web_sample.jsonl \
-        --tokenizer ../shared/tokenizers/llama2 [--warmup-corpus ../shared/conformance/chunks_dev.jsonl.gz]
+        --tokenizer ../shared/tokenizers/llama2 [--warmup-corpus ../shared/conformance/chunks_dev.jsonl.gz ...]
 
 Chunker figures: "cold" starts from an empty piece cache; "steady" first warms the cache on other
-documents (--warmup-corpus), as a worker is after its first few thousand documents. Every run checks
-that the boundaries equal the baseline's. Timings are the best of --repeat runs.
+documents (each --warmup-corpus in turn, cumulatively; documents that also occur in --corpus are left
+out), as a worker's cache is after its first thousands of documents. Every run checks that the
+boundaries equal the baseline's. Timings are the best of --repeat runs.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import sys
 import time
 
 
-def load_texts(path: str, key: str = "text") -> list[str]:
+def load_texts(path: str) -> list[str]:
+    """Texts of a JSONL file: its "text" field, or its "lines" joined (the line-labelled sets)."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line)[key] for line in handle]
+        records = [json.loads(line) for line in handle]
+    return [r["text"] if "text" in r else "\n".join(r["lines"]) for r in records]
 
 
 def synthetic_program(text: str) -> str:
@@ -49,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="../shared/corpora/web_sample.jsonl")
     parser.add_argument("--tokenizer", default="../shared/tokenizers/llama2")
-    parser.add_argument("--warmup-corpus", default="../shared/conformance/chunks_dev.jsonl.gz")
+    parser.add_argument("--warmup-corpus", nargs="*", default=["../shared/conformance/chunks_dev.jsonl.gz"])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     for path in (args.corpus, args.tokenizer):
@@ -125,16 +128,19 @@ def main() -> None:
     cold_s, cold_chunks = best_of(lambda: ours([]))
     same = identical(cold_chunks, base_chunks)
     print(f"chunker, prox, cold cache:            {len(texts) / cold_s:8,.0f} docs/s ({cold_s:.3f} s) {base_s / cold_s:.1f}x, identical chunks: {same}")
-    if os.path.exists(args.warmup_corpus):
-        warm = load_texts(args.warmup_corpus)
+    warm: list[str] = []
+    measured = set(texts)
+    for path in args.warmup_corpus:
+        if not os.path.exists(path):
+            print(f"steady state with {path} skipped: it is absent")
+            continue
+        warm += [text for text in load_texts(path) if text not in measured]
         steady_s, steady_chunks = best_of(lambda: ours(warm))
         same = identical(steady_chunks, base_chunks)
         print(
             f"chunker, prox, steady state:          {len(texts) / steady_s:8,.0f} docs/s ({steady_s:.3f} s) "
             f"{base_s / steady_s:.1f}x, identical chunks: {same} (cache warmed on {len(warm)} other documents)"
         )
-    else:
-        print(f"steady state skipped: {args.warmup_corpus} is absent")
 
 
 if __name__ == "__main__":

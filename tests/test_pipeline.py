@@ -192,7 +192,9 @@ def test_tiny_transformers_model_through_the_pipeline(tmp_path, llama2_tokenizer
     source = write_jsonl(tmp_path / "in.jsonl", [document(i) for i in range(4)])
     job = RefineJob([str(source)], str(tmp_path / "run"), preset=None, doc_model=str(folder), chunk_model=str(folder),
                     backend="transformers", batch_size=2, checkpoint_every=3,
-                    writer_options={"doc_max_new_tokens": 8, "chunk_max_new_tokens": 16, "max_chunk_tokens": 60})
+                    writer_options={"doc_max_new_tokens": 8, "chunk_max_new_tokens": 16, "max_chunk_tokens": 60,
+                                    "batch_size": 3})  # prompts per model batch, as `-O batch_size=3` gives it
+    assert [step.writer.batch_size for step in job.pipeline()[1:3]] == [3, 3]
     summary = job.run()
     assert summary["read"] == 4 and summary["balanced"]
     assert summary["parse_error_rate"] == 0.0  # constrained decoding: random weights write valid programs

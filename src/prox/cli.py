@@ -130,7 +130,7 @@ def refine(
     executor: str = typer.Option("local", help="local, slurm or ray."),
     output_format: str = typer.Option("jsonl", "--format", help="jsonl, jsonl.gz, jsonl.zst or parquet."),
     checkpoint_every: int = typer.Option(1000, help="Commit outputs every N documents: a rerun redoes at most N per task."),
-    batch_size: int = typer.Option(64, help="Documents per model batch."),
+    batch_size: int = typer.Option(64, help="Documents handed to the writer at a time (prompts per model batch: -O batch_size=N)."),
     constrained: bool = typer.Option(True, "--constrained/--no-constrained", help="Constrained decoding (valid programs only)."),
     score: bool = typer.Option(False, "--score", help="Doc stage by scoring P(drop) in one forward pass instead of generating."),
     drop_threshold: float = typer.Option(0.5, help="With --score: drop when P(drop) is at least this."),

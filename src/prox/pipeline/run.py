@@ -68,8 +68,11 @@ class RefineJob:
         output = WriteOutputs(self.output, self.output_format, self.checkpoint_every)
         steps: list = [ReadRecords(self.inputs, self.text_key, self.id_key, checkpoints=output.checkpoints,
                                           total_limit=self.limit)]
+        options = dict(self.writer_options)
+        # batch_size is the steps' documents per batch; a writer option of that name is the model's prompts per batch
+        prompts_per_batch = options.pop("batch_size", None)
         models = dict(preset=self.preset, doc_model=self.doc_model, chunk_model=self.chunk_model, backend=self.backend,
-                      batch_size=self.batch_size, **self.writer_options)
+                      batch_size=self.batch_size, writer_batch_size=prompts_per_batch, **options)
         if "doc" in self.stages:
             steps.append(WriteDocPrograms(**models))
         if "chunk" in self.stages:

@@ -45,10 +45,14 @@ class _ProgramStep(PipelineStep):
         backend: Optional[str] = None,
         batch_size: int = 64,
         writer: Optional[ProgramWriter] = None,
+        writer_batch_size: Optional[int] = None,
         **options: Any,
     ):
+        """``batch_size`` documents go to the writer at a time; ``writer_batch_size`` prompts go to the model at a time."""
         super().__init__()
         self.settings = {"preset": preset, "doc_model": doc_model, "chunk_model": chunk_model, "backend": backend, **options}
+        if writer_batch_size is not None:
+            self.settings["batch_size"] = writer_batch_size
         self.batch_size = batch_size
         self._writer = writer
         self._given = writer is not None

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from prox.text.chunker import numbered_lines
+
 DOC_GRAMMAR = 'root ::= " "? ("drop_doc()" | "keep_doc()")\n'
 
 
@@ -37,7 +39,5 @@ def chunk_grammar(line_start: int, line_end: int) -> str:
 
 def grammar_of(chunk: Any) -> str:
     """The chunk grammar of one line-numbered chunk (a :class:`~prox.text.chunker.Chunk` or its text)."""
-    from prox.text.chunker import numbered_lines
-
     pairs = numbered_lines(chunk)
     return chunk_grammar(pairs[0][0], pairs[-1][0])

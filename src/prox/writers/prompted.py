@@ -139,7 +139,8 @@ class PromptedWriter:
                 if error:
                     results[i] = Written("", lengths[i], 0, share, error)
                     continue
-                row, ids, branch = (second, second_ids, second_branch) if space_first(first) is not None else (first, first_ids, first_branch)
+                # a second row exists exactly when greedy decoding would open with a lone space
+                row, ids, branch = (second, second_ids, second_branch) if second is not None else (first, first_ids, first_branch)
                 p_drop = drop_probability(row, ids, branch)
                 program = "drop_doc()" if p_drop >= self.drop_threshold else "keep_doc()"
                 results[i] = Written(program, lengths[i], 0, share, None, p_drop)

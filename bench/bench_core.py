@@ -83,6 +83,17 @@ def main() -> None:
     seconds, _ = best(lambda: [execute_doc(t, "keep_doc()") for t in texts], args.repeat)
     print(f"execute_doc (text):    {len(texts) / seconds:10,.0f} docs/s")
 
+    # prompts: one tokenizer call per prompt vs one batched call (what the writers do)
+    from prox.text.prompts import chunk_prompt, chunk_prompts, doc_prompt, doc_prompts
+
+    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
+    chunks = [c for t in texts for c in chunk_document(t, tokenizer)]
+    for level, items, one, many in (("doc", texts, doc_prompt, doc_prompts), ("chunk", chunks, chunk_prompt, chunk_prompts)):
+        single_s, single = best(lambda: [one(item, tokenizer) for item in items], args.repeat)
+        batched_s, batched = best(lambda: many(items, tokenizer), args.repeat)
+        print(f"{level} prompts, one by one: {len(items) / single_s:8,.0f}/s; batched: {len(items) / batched_s:8,.0f}/s "
+              f"({single_s / batched_s:.1f}x), identical: {single == batched}")
+
     # chunker: a fresh tokenizer per run, so neither side profits from an earlier run's caches
     def baseline():
         tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)

@@ -87,8 +87,8 @@ def main() -> None:
             return lambda text: quality_filter.filter(Document(text=text, id="")) is not True
 
         systems = {"keep everything": lambda text: False}
-        for quality_filter in writer.filters:
-            systems[f"{quality_filter.name} alone"] = single(quality_filter)
+        for name, quality_filter in writer.filters:
+            systems[f"{name} alone"] = single(quality_filter)
         systems["prox heuristic"] = lambda text: writer.doc_program(text) == "drop_doc()"
         for name, predict in systems.items():
             start = time.perf_counter()

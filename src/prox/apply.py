@@ -68,7 +68,7 @@ def apply_record(data: dict, thresholds: Thresholds = Thresholds(), text_key: Op
     out = dict(data)
     out["raw_content"] = raw
     out["text"] = result.text
-    out["metadata"] = {**metadata, "prox": trace_summary(result, doc_reason)}
+    out["metadata"] = {**metadata, "prox": trace_summary(result, doc_reason, metadata.get("doc_rule"))}
     return out, result
 
 
@@ -92,12 +92,16 @@ def execute_stored(raw: str, metadata: dict, thresholds: Thresholds = Thresholds
     return result, doc_reason
 
 
-def trace_summary(result: ExecutionResult, doc_reason: Optional[str] = None) -> dict:
-    """A JSON-ready summary of an execution, stored with each record."""
+def trace_summary(result: ExecutionResult, doc_reason: Optional[str] = None, rule: Optional[str] = None) -> dict:
+    """A JSON-ready summary of an execution, stored with each record.
+
+    A document the doc stage dropped by a named rule (a rule-based writer's ``metadata.doc_rule``) has that
+    rule as its reason, ``fineweb:line_punct_ratio`` rather than ``drop_doc``, so stats and reports say why."""
     trace = result.trace
+    named = isinstance(rule, str) and rule and result.reason == "drop_doc"
     return {
         "dropped": result.dropped,
-        "reason": result.reason,
+        "reason": rule if named else result.reason,
         "doc_reason": doc_reason,
         "removed_lines": [list(run) for run in line_runs(trace.removed_lines)],
         "normalizations": [n.__dict__ for n in trace.normalizations],

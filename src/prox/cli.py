@@ -376,6 +376,41 @@ def train(
 
 
 @app.command()
+def distill(
+    sources: List[str] = typer.Argument(None, help="Annotation records (prox derive / prox annotate output) or finished prox refine / prox execute folders: a run's stored programs teach the student to imitate its writer."),
+    output: str = typer.Option(..., "--output", "-o", help="Student folder: loads wherever a model does (--doc-model DIR --chunk-model DIR, -w DIR)."),
+    lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags) -> the line model."),
+    docs: List[str] = typer.Option([], "--docs", help="Doc-labelled JSONL (text + keep) -> the doc model."),
+    rounds: Optional[int] = typer.Option(None, help="Boosting rounds of the line model (default 300)."),
+    page_share: Optional[float] = typer.Option(None, help="Weight of line-labelled pages among the doc model's examples, as a share of the labelled documents' (default 0.5; 0: documents only)."),
+) -> None:
+    """Distill a fast student (LightGBM) from labels or from another writer's run: it writes ProX programs at rule speed."""
+    from prox.adapt.labels import LabelError
+    from prox.distill.sources import gather
+    from prox.distill.student import Student
+
+    try:
+        examples = gather(sources or [], lines, docs)
+        settings = {k: v for k, v in {"rounds": rounds, "page_share": page_share}.items() if v is not None}
+        student = Student.fit(examples, **settings)
+        student.save(output)
+    except (FileNotFoundError, LabelError, ValueError, ImportError) as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    table = Table(title=f"prox distill -> {output}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for source, counts in examples.origins.items():
+        table.add_row(f"source: {source}", f"{counts['pages']:,} pages, {counts['docs']:,} documents")
+    for name in ("pages", "lines", "lines_removed", "docs", "docs_from_pages", "docs_dropped", "seconds"):
+        if name in student.info:
+            table.add_row(name.replace("_", " "), f"{student.info[name]:,}")
+    table.add_row("line model", "yes" if student.line_model is not None else "no")
+    table.add_row("doc model", "yes" if student.doc_model is not None else student.info.get("docs_skipped", "no (no documents)"))
+    console.print(table)
+
+
+@app.command()
 def report(
     run: str = typer.Argument(..., help="A prox refine (or prox execute) output folder."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write (default: RUN/report.html)."),

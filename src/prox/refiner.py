@@ -27,7 +27,7 @@ STAGES = ("doc", "chunk")
 class RefineResult:
     text: str  # the refined text, "" when dropped
     dropped: bool
-    reason: str  # an execution reason (see prox.program.executor.REASONS), or "writer_error"
+    reason: str  # an execution reason (prox.program.executor.REASONS), "writer_error", or the rule that dropped it
     doc_program: str | None  # as the writer wrote it; None when the doc stage did not run
     chunk_programs: tuple[str, ...]  # one per chunk, as written; () when the chunk stage did not run
     trace: Trace = field(repr=False)
@@ -125,7 +125,8 @@ class Refiner:
             trace = Trace(Program(), errors=tuple(w.error for w in written if w.error))
             return RefineResult(text, False, "writer_error", doc_program, programs, trace, chunks, written)
         if doc_result is not None and (doc_result.dropped or not chunks):
-            return RefineResult(doc_result.text, doc_result.dropped, doc_result.reason, doc_program, programs, doc_result.trace, chunks, written)
+            reason = doc_written.rule if doc_result.dropped and doc_written.rule else doc_result.reason
+            return RefineResult(doc_result.text, doc_result.dropped, reason, doc_program, programs, doc_result.trace, chunks, written)
         if not chunks:  # no stage ran
             result = execute_doc(text, "keep_doc()")
             return RefineResult(text, False, result.reason, doc_program, programs, result.trace, chunks, written)

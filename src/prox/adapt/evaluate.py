@@ -76,8 +76,15 @@ def _counts(scores: Confusion) -> dict:
 
 
 def writer_settings(spec: str) -> dict:
-    """A writer from a short spec: a preset (``heuristic``, ``web``, ``math``) or ``backend:model``
-    (``transformers:out/refiner``, ``llamacpp:model.gguf``, ``openai:name@http://host:8000/v1``)."""
+    """A writer from a short spec: a preset (``heuristic``, ``web``, ``math``), a model folder that says what it
+    is (a ``prox distill`` student) or ``backend:model`` (``transformers:out/refiner``, ``llamacpp:model.gguf``,
+    ``openai:name@http://host:8000/v1``)."""
+    import os
+
+    from prox.refiner import PRESETS
+
+    if spec not in PRESETS and os.path.isdir(spec):
+        return {"preset": None, "doc_model": spec, "chunk_model": spec}
     backend, sep, model = spec.partition(":")
     if not sep:
         return {"preset": spec}

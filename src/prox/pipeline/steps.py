@@ -116,9 +116,11 @@ class WriteDocPrograms(_ProgramStep):
     def write(self, documents: list[Document]) -> list[list[Written]]:
         costs = []
         for document, written in zip(documents, self.writer.write_doc([d.text for d in documents])):
-            for stale in ("doc_program", "chunk_program", "drop_probability"):  # an input's old programs
+            for stale in ("doc_program", "chunk_program", "drop_probability", "doc_rule"):  # an input's old programs
                 document.metadata.pop(stale, None)
             document.metadata["doc_program"] = written.program
+            if written.rule is not None:
+                document.metadata["doc_rule"] = written.rule
             if written.drop_probability is not None:
                 document.metadata["drop_probability"] = written.drop_probability
             costs.append([written])
@@ -197,7 +199,7 @@ class ExecutePrograms(PipelineStep):
             document.text = "" if is_empty(document) else raw
             return
         result, doc_reason = execute_stored(raw, document.metadata, self.thresholds)
-        prox.update(trace_summary(result, doc_reason))
+        prox.update(trace_summary(result, doc_reason, document.metadata.get("doc_rule")))
         prox.update(_parse_figures(document.metadata))
         document.text = result.text
 

@@ -10,12 +10,18 @@ from typing import Any
 from prox.writers.base import ProgramWriter, Written
 from prox.writers.errors import ModelUnavailable
 
-BACKENDS = ("heuristic", "transformers", "vllm", "llamacpp", "openai")
+BACKENDS = ("heuristic", "student", "transformers", "vllm", "llamacpp", "openai")
 
 
 def default_backend(model: str) -> str:
-    """vLLM where it and a GPU are there, llama.cpp for .gguf files when installed, else transformers."""
+    """A student folder says what it is; else vLLM where it and a GPU are there, llama.cpp for .gguf files
+    when installed, else transformers."""
     import importlib.util
+
+    from prox.distill.student import is_student
+
+    if is_student(model):
+        return "student"
 
     if model.endswith(".gguf"):
         return "llamacpp" if importlib.util.find_spec("llama_cpp") else "transformers"
@@ -32,9 +38,13 @@ def make_writer(backend: str, model: str | None = None, **options: Any) -> Progr
     if backend == "heuristic":  # model options (batch sizes, constraints, ...) do not apply to rules
         from prox.writers.heuristic import HeuristicWriter
 
-        return HeuristicWriter(**{k: v for k, v in options.items() if k in ("line_rules", "doc_filters")})
+        return HeuristicWriter(**{k: v for k, v in options.items() if k in ("line_rules", "doc_filters", "judge")})
     if model is None:
         raise ValueError(f"the {backend} backend needs a model")
+    if backend == "student":
+        from prox.writers.student import StudentWriter
+
+        return StudentWriter(model, **{k: v for k, v in options.items() if k in ("line_threshold", "drop_threshold")})
     if backend == "transformers":
         from prox.writers.transformers_writer import TransformersWriter
 

@@ -1,0 +1,182 @@
+"""What the student sees: numeric features of each line in its page, and of each document.
+
+A line is judged with its neighbours and its page: navigation comes in runs of short lines, the main
+text is one stretch of long punctuated lines, and a page that is 80% menus looks unlike one that is
+20%. So besides the line's own shape (words, punctuation, separators, boilerplate words, the rules'
+verdict) each line gets its neighbours' shape, window averages, and where it stands relative to the
+page's longest stretch of prose. Features are plain numbers, cheap to compute (``str`` methods and one
+pass per page), so a student runs at rule speed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from prox.writers.heuristic import TERMINAL, LineRules
+
+LIST_MARK = re.compile(r"^\s*([-*•·»>]|\d+[.)]|[a-z][.)])\s")
+CAPITALIZED = re.compile(r"(?<!\S)[A-Z]")
+ALPHA = re.compile(r"[^\W\d_]")
+SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+[A-Z\"'(]")
+PROSE_WORDS = 10  # a line this long that ends a sentence is prose: the page's main text is made of them
+
+_OWN = [
+    "words", "log_chars", "terminal", "alpha", "digits", "upper", "capitalized", "separators", "keyword", "rule",
+    "empty", "url", "sentences", "word_length", "repeated", "list_mark", "punctuation", "commas", "prose",
+]
+_NEIGHBOUR = ["words", "terminal", "rule", "prose"]
+_OFFSETS = (-3, -2, -1, 1, 2, 3)
+_WINDOWS = (2, 6, 15)
+_WINDOWED = ["log_words", "terminal", "rule", "prose"]
+LINE_FEATURES: tuple[str, ...] = tuple(
+    _OWN
+    + [f"{name}@{offset:+d}" for offset in _OFFSETS for name in _NEIGHBOUR]
+    + [f"mean_{name}±{w}" for w in _WINDOWS for name in _WINDOWED]
+    + ["position", "log_lines", "page_rule", "page_prose", "page_log_words", "share_of_longest",
+       "words_before", "words_after", "in_prose_span", "distance_to_span", "distance_to_prose", "in_best_block",
+       "distance_to_best_block"]
+)
+
+
+def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.ndarray:
+    """One row of ``LINE_FEATURES`` per line of one page (float32)."""
+    n = len(lines)
+    if n == 0:
+        return np.zeros((0, len(LINE_FEATURES)), dtype=np.float32)
+    signals = rules.signals(lines)
+    repeats = Counter(signals.stripped)
+    own = np.array([_own(line, repeats[line] if line else 0, w, t, k, s, f) for line, w, t, k, s, f in zip(
+        signals.stripped, signals.words, signals.terminal, signals.keyword, signals.separators, signals.flags)], dtype=np.float32)
+    words, terminal, rule, prose = own[:, 0], own[:, 2], own[:, 9], own[:, 18]
+
+    padded = {name: np.concatenate([np.full(3, -1.0), own[:, _OWN.index(name)], np.full(3, -1.0)]) for name in _NEIGHBOUR}
+    neighbours = [padded[name][3 + offset : 3 + offset + n] for offset in _OFFSETS for name in _NEIGHBOUR]
+
+    series = np.column_stack([np.log1p(words), terminal, rule, prose])
+    windowed = [_window_mean(series, w) for w in _WINDOWS]
+
+    total = float(words.sum()) or 1.0
+    cumulative = np.cumsum(words)
+    index = np.arange(n, dtype=np.float32)
+    prose_at = np.flatnonzero(prose)
+    if prose_at.size:
+        first, last = prose_at[0], prose_at[-1]
+        in_span = ((index >= first) & (index <= last)).astype(np.float32)
+        to_span = np.maximum(first - index, index - last).clip(min=0)
+        to_prose = np.abs(index[:, None] - prose_at[None, :]).min(axis=1) if n * prose_at.size < 4_000_000 else to_span
+    else:
+        in_span = np.zeros(n, dtype=np.float32)
+        to_span = to_prose = np.full(n, float(n))
+    block_start, block_end = signals.main_block
+    in_block = ((index >= block_start) & (index <= block_end)).astype(np.float32)
+    to_block = np.maximum(block_start - index, index - block_end).clip(min=0)
+    page = [
+        index / max(n - 1, 1),
+        np.full(n, math.log1p(n)),
+        np.full(n, rule.mean()),
+        np.full(n, prose.mean()),
+        np.full(n, math.log1p(total)),
+        words / max(float(words.max()), 1.0),
+        (cumulative - words) / total,
+        (total - cumulative) / total,
+        in_span,
+        np.log1p(to_span),
+        np.log1p(to_prose),
+        in_block,
+        np.log1p(to_block),
+    ]
+    return np.column_stack([own] + neighbours + windowed + page).astype(np.float32)
+
+
+def _own(line: str, repeats: int, n: int, terminal: bool, keyword: bool, separators: int, flag: bool) -> list[float]:
+    chars = len(line)
+    if not chars:
+        return [0.0] * 10 + [1.0] + [0.0] * 8
+    alpha, digits, upper = _char_classes(line)
+    spaces = line.count(" ")
+    punctuation = chars - alpha - digits - spaces
+    return [
+        n, math.log1p(chars), float(terminal), alpha / chars, digits / chars, upper / max(alpha, 1),
+        len(CAPITALIZED.findall(line)) / max(n, 1), separators, float(keyword), float(flag),
+        0.0, float(_has_url(line)), len(SENTENCE_END.findall(line)), (chars - spaces) / max(n, 1),
+        float(repeats), float(LIST_MARK.match(line) is not None), punctuation / chars, line.count(","),
+        float(n >= PROSE_WORDS and terminal),
+    ]
+
+
+_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
+_DIGITS = b"0123456789"
+_UPPER = bytes(range(65, 91))
+_URL_MARKS = ("http", "www.", ".com", ".org", ".net", ".htm", "@")
+
+
+def _char_classes(line: str) -> tuple[int, int, int]:
+    """Letters, digits and capitals in ``line``: by bytes.translate for ASCII lines (in C), else char by char."""
+    if line.isascii():
+        raw = line.encode()
+        size = len(raw)
+        return size - len(raw.translate(None, _LETTERS)), size - len(raw.translate(None, _DIGITS)), size - len(raw.translate(None, _UPPER))
+    return sum(map(str.isalpha, line)), sum(map(str.isdigit, line)), sum(map(str.isupper, line))
+
+
+def _has_url(line: str) -> bool:
+    lowered = line.lower()
+    return any(mark in lowered for mark in _URL_MARKS)
+
+
+def _window_mean(series: np.ndarray, width: int) -> np.ndarray:
+    """Mean of each column of ``series`` over each line's window of ``width`` lines either side (clipped at the
+    page's ends)."""
+    n = len(series)
+    sums = np.concatenate([np.zeros((1, series.shape[1])), np.cumsum(series, axis=0)])
+    low = np.clip(np.arange(n) - width, 0, n)
+    high = np.clip(np.arange(n) + width + 1, 0, n)
+    return (sums[high] - sums[low]) / (high - low)[:, None]
+
+
+DOC_FEATURES: tuple[str, ...] = (
+    "log_words", "log_lines", "mean_line_words", "mean_word_length", "terminal_share", "short_line_share",
+    "dup_line_share", "list_share", "alpha_word_share", "stop_words", "symbol_ratio", "char_dup_share",
+    "ellipsis_share", "upper_share", "digit_share", "url_lines", "top_bigram_share",
+)
+STOP_WORDS = frozenset(("the", "be", "to", "of", "and", "that", "have", "with", "is", "in", "for", "it", "this", "on"))
+
+
+def doc_features(lines: Sequence[str], p_remove: np.ndarray) -> np.ndarray:
+    """One row of ``DOC_FEATURES`` for a document, given the line model's P(remove) of each line.
+
+    All are figures of the lines the line model keeps (those of Gopher's and FineWeb's filters,
+    simplified), none of the raw page: a page is judged on its content, not on the menus around it, so
+    a good article in a noisy page is not condemned for its noise."""
+    kept = [line.strip() for line, p in zip(lines, p_remove) if p < 0.5 and line.strip()]
+    text = "\n".join(kept)
+    words = text.split()
+    n_words, n_kept = len(words), len(kept)
+    chars = len(text) or 1
+    lowered = text.lower().split()
+    bigrams = Counter(zip(lowered, lowered[1:]))
+    top_bigram = max(bigrams.values()) * 2 / n_words if bigrams and n_words else 0.0
+    counts = Counter(kept)
+    dup_chars = sum(len(line) * (count - 1) for line, count in counts.items())
+    per_line = max(n_kept, 1)
+    return np.array([
+        math.log1p(n_words), math.log1p(n_kept), n_words / per_line,
+        sum(map(len, words)) / max(n_words, 1),
+        sum(line.endswith(TERMINAL) for line in kept) / per_line,
+        sum(len(line) < 30 for line in kept) / per_line,
+        sum(count - 1 for count in counts.values()) / per_line,
+        sum(LIST_MARK.match(line) is not None for line in kept) / per_line,
+        1 - sum(1 for w in words if not w.isalpha() and ALPHA.search(w) is None) / max(n_words, 1),
+        sum(map(STOP_WORDS.__contains__, lowered)) / max(n_words, 1),
+        (text.count("#") + text.count("...") + text.count("…")) / max(n_words, 1),
+        dup_chars / chars,
+        sum(line.endswith(("...", "…")) for line in kept) / per_line,
+        *(count / chars for count in _char_classes(text)[2:0:-1]),
+        sum(map(_has_url, kept)) / per_line,
+        top_bigram,
+    ], dtype=np.float32)

@@ -1,0 +1,177 @@
+"""The student: two gradient-boosted tree models (LightGBM) that write ProX programs at rule speed.
+
+The line model gives each line P(remove) from its features (``prox.distill.features``); the doc model
+gives each document P(drop) from figures of the text the line model keeps. A student is a folder:
+``student.json`` (what it is, its features, thresholds and how it was trained) and each model as
+LightGBM's own text format, which loads without unpickling anything, so a folder from elsewhere is
+data, not code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+
+from prox.distill.features import DOC_FEATURES, LINE_FEATURES, doc_features, line_features
+from prox.distill.sources import Doc, Examples, Page
+
+MANIFEST = "student.json"
+KIND = "prox-student"
+VERSION = 1
+LINE_PARAMS = {  # chosen on CleanEval -> Dragnet and back (docs/benchmarks.md); deterministic on any machine
+    "objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 100, "feature_fraction": 0.8,
+    "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "seed": 0, "deterministic": True,
+    "force_row_wise": True, "verbosity": -1,
+}
+LINE_ROUNDS = 300
+DOC_PARAMS = {  # doc sets are small (hundreds of documents): shallow trees, many per leaf
+    "objective": "binary", "learning_rate": 0.05, "num_leaves": 4, "min_data_in_leaf": 10, "feature_fraction": 0.8,
+    "lambda_l2": 5.0, "seed": 0, "deterministic": True, "force_row_wise": True, "verbosity": -1,
+}
+DOC_ROUNDS = 150
+PAGE_SHARE = 0.5
+PAGE_CONTENT_WORDS = 50  # a line-labelled page is a document to keep when its kept lines hold this many words
+
+
+def _lightgbm():
+    try:
+        import lightgbm
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("the student needs LightGBM: pip install 'prox-refine[distill]'") from exc
+    return lightgbm
+
+
+@dataclass
+class Student:
+    line_model: Optional[object] = None  # lightgbm.Booster
+    doc_model: Optional[object] = None
+    line_threshold: float = 0.5  # remove a line when P(remove) >= this
+    doc_threshold: float = 0.5  # drop a document when P(drop) >= this
+    info: dict = field(default_factory=dict)  # how it was trained: sources, counts, seconds
+    threads: int = 1  # prediction threads: one per worker, as datatrove's tasks run side by side
+
+    def p_remove(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """P(remove) of every line of every page, in one call to the model."""
+        if self.line_model is None:
+            return [np.zeros(len(lines)) for lines in pages]
+        matrices = [line_features(lines) for lines in pages]
+        stacked = np.concatenate(matrices) if matrices else np.zeros((0, len(LINE_FEATURES)), np.float32)
+        scores = self.line_model.predict(stacked, num_threads=self.threads) if len(stacked) else np.zeros(0)
+        cuts = np.cumsum([len(m) for m in matrices])[:-1]
+        return np.split(scores, cuts)
+
+    def p_drop(self, pages: Sequence[Sequence[str]], p_remove: Sequence[np.ndarray]) -> Optional[np.ndarray]:
+        """P(drop) of every document, or None without a doc model."""
+        if self.doc_model is None:
+            return None
+        if not pages:
+            return np.zeros(0)
+        rows = np.stack([doc_features(lines, p) for lines, p in zip(pages, p_remove)])
+        return self.doc_model.predict(rows, num_threads=self.threads)
+
+    # -- training ----------------------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, examples: Examples, rounds: int = LINE_ROUNDS, doc_rounds: int = DOC_ROUNDS, page_share: float = PAGE_SHARE) -> "Student":
+        """Train the line model on ``examples.pages`` and the doc model on ``examples.docs`` (either may be empty).
+
+        With both, the pages join the doc model's examples too (kept when their kept lines hold
+        ``PAGE_CONTENT_WORDS``), weighing ``page_share`` of the labelled documents: doc labels alone come from
+        extracted text and would teach the model to drop raw pages for their noise. ``page_share=0`` turns it off."""
+        lightgbm = _lightgbm()
+        if not examples.pages and not examples.docs:
+            raise ValueError("no training examples: give line-labelled pages, doc-labelled documents, records or runs")
+        student = cls(threads=os.cpu_count() or 1)
+        start = time.perf_counter()
+        figures: dict = {"origins": examples.origins}
+        if examples.pages:
+            x, y, weight = _line_matrix(examples.pages)
+            data = lightgbm.Dataset(x, label=y, weight=weight, feature_name=_names(LINE_FEATURES), free_raw_data=True)
+            student.line_model = lightgbm.train({**LINE_PARAMS, "num_threads": student.threads}, data, rounds)
+            figures.update(pages=len(examples.pages), lines=int(len(y)), lines_removed=int(y.sum()))
+        line_seconds = time.perf_counter() - start
+        docs = list(examples.docs)
+        if docs and page_share > 0:
+            docs += [Doc("\n".join(page.lines), _content_words(page) >= PAGE_CONTENT_WORDS, from_page=True) for page in examples.pages]
+        if docs and len({d.keep for d in docs}) == 2:
+            pages = [d.text.split("\n") for d in docs]
+            rows = np.stack([doc_features(lines, p) for lines, p in zip(pages, student.p_remove(pages))])
+            labels = np.array([not d.keep for d in docs], dtype=np.float32)
+            data = lightgbm.Dataset(rows, label=labels, weight=_doc_weights(docs, page_share),
+                                    feature_name=_names(DOC_FEATURES), free_raw_data=True)
+            student.doc_model = lightgbm.train({**DOC_PARAMS, "num_threads": student.threads}, data, doc_rounds)
+            figures.update(docs=len(examples.docs), docs_from_pages=len(docs) - len(examples.docs), docs_dropped=int(labels.sum()))
+        elif docs:
+            figures["docs_skipped"] = f"{len(docs)} documents, all with one label: no doc model"
+        figures.update(line_seconds=round(line_seconds, 1), seconds=round(time.perf_counter() - start, 1))
+        student.info = figures
+        student.threads = 1
+        return student
+
+    # -- a folder ----------------------------------------------------------------------------------------
+    def save(self, folder: str) -> None:
+        os.makedirs(folder, exist_ok=True)
+        manifest = {"kind": KIND, "version": VERSION, "line_threshold": self.line_threshold,
+                    "doc_threshold": self.doc_threshold, "line_features": list(LINE_FEATURES),
+                    "doc_features": list(DOC_FEATURES), "training": self.info,
+                    "line_model": "lines.txt" if self.line_model is not None else None,
+                    "doc_model": "docs.txt" if self.doc_model is not None else None}
+        for name, model in (("lines.txt", self.line_model), ("docs.txt", self.doc_model)):
+            if model is not None:
+                model.save_model(os.path.join(folder, name))
+        with open(os.path.join(folder, MANIFEST), "w") as handle:
+            json.dump(manifest, handle, indent=2)
+
+    @classmethod
+    def load(cls, folder: str) -> "Student":
+        path = os.path.join(folder, MANIFEST)
+        with open(path) as handle:
+            manifest = json.load(handle)
+        if manifest.get("kind") != KIND or manifest.get("version") != VERSION:
+            raise ValueError(f"{path}: not a prox student of version {VERSION}")
+        for key, names in (("line_features", LINE_FEATURES), ("doc_features", DOC_FEATURES)):
+            if manifest.get(key) != list(names):
+                raise ValueError(f"{path}: made with other {key.replace('_', ' ')} than this prox computes; distill it again")
+        lightgbm = _lightgbm()
+        models = {key: lightgbm.Booster(model_file=os.path.join(folder, manifest[key])) if manifest.get(key) else None
+                  for key in ("line_model", "doc_model")}
+        return cls(models["line_model"], models["doc_model"], float(manifest["line_threshold"]),
+                   float(manifest["doc_threshold"]), manifest.get("training", {}))
+
+
+def is_student(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, MANIFEST))
+
+
+def _line_matrix(pages: Sequence[Page]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels (1 = remove) and weights: each page weighs as much as sqrt(its lines), so long pages
+    teach more but do not drown the rest."""
+    x = np.concatenate([line_features(page.lines) for page in pages])
+    y = np.concatenate([np.array([not k for k in page.keep], dtype=np.float32) for page in pages])
+    weight = np.concatenate([np.full(len(page.lines), 1 / np.sqrt(max(len(page.lines), 1)), np.float32) for page in pages])
+    return x, y, weight
+
+
+def _content_words(page: Page) -> int:
+    return sum(len(line.split()) for line, keep in zip(page.lines, page.keep) if keep)
+
+
+def _doc_weights(docs, page_share: float) -> np.ndarray:
+    """Documents read off line-labelled pages weigh ``page_share`` of the labelled documents in all, so they
+    teach that a page with content is kept without outvoting what people said of whole documents."""
+    from_pages = np.array([d.from_page for d in docs])
+    weight = np.ones(len(docs), dtype=np.float32)
+    if from_pages.any() and not from_pages.all():
+        weight[from_pages] = page_share * (~from_pages).sum() / from_pages.sum()
+    return weight
+
+
+def _names(features: Sequence[str]) -> list[str]:
+    """Feature names LightGBM accepts (no spaces or special characters)."""
+    table = str.maketrans({"@": "_at_", "+": "p", "-": "m", "±": "_pm"})
+    return [name.translate(table) for name in features]
+

@@ -1,0 +1,71 @@
+"""The student writer: programs from a distilled student folder (``prox distill``), at rule speed.
+
+Doc level: ``drop_doc()`` when P(drop) reaches the student's threshold, with P(drop) stored so
+``prox execute --drop-threshold`` can re-decide. Chunk level: ``remove_lines`` over each run of lines
+whose P(remove) reaches the line threshold. Like the heuristic it has no token budget: it reads the
+whole document as one chunk, so every line is judged in its page.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Optional, Sequence
+
+from prox.program.operations import RemoveLines
+from prox.text.chunker import Chunk, numbered_lines
+from prox.writers.base import Written
+
+
+class StudentWriter:
+    name = "student"
+
+    def __init__(self, model: str, line_threshold: Optional[float] = None, drop_threshold: Optional[float] = None):
+        from prox.distill.student import Student
+
+        self.folder = model
+        self.student = Student.load(model)
+        if line_threshold is not None:
+            self.student.line_threshold = float(line_threshold)
+        if drop_threshold is not None:
+            self.student.doc_threshold = float(drop_threshold)
+        self._seen: OrderedDict = OrderedDict()  # the doc stage's line scores, reused by the chunk stage
+
+    def write_doc(self, documents: Sequence[str]) -> list[Written]:
+        pages = [text.split("\n") for text in documents]
+        scores = self._p_remove(pages)
+        p_drop = self.student.p_drop(pages, scores)
+        if p_drop is None:
+            return [Written("keep_doc()") for _ in documents]
+        return [Written("drop_doc()" if p >= self.student.doc_threshold else "keep_doc()", drop_probability=round(float(p), 6))
+                for p in p_drop]
+
+    def write_chunk(self, chunks: Sequence[Chunk]) -> list[Written]:
+        numbered = [numbered_lines(chunk) for chunk in chunks]
+        scores = self._p_remove([[line for _, line in pairs] for pairs in numbered])
+        return [Written(self._program(pairs, p)) for pairs, p in zip(numbered, scores)]
+
+    def _program(self, pairs: list[tuple[int, str]], p_remove) -> str:
+        if not pairs:
+            return "skip_chunk()"
+        operations, start = [], None
+        for (number, _), p in zip(pairs, p_remove):
+            if p >= self.student.line_threshold:
+                start = number if start is None else start
+                end = number
+            elif start is not None:
+                operations.append(RemoveLines(start, end))
+                start = None
+        if start is not None:
+            operations.append(RemoveLines(start, end))
+        return "\n".join(str(op) for op in operations) or "skip_chunk()"
+
+    def _p_remove(self, pages: list[list[str]]) -> list:
+        """Line scores of each page; a page scored in the doc stage is not scored again for its chunk."""
+        keys = ["\n".join(lines) for lines in pages]
+        todo = [i for i, key in enumerate(keys) if key not in self._seen]
+        for i, scores in zip(todo, self.student.p_remove([pages[i] for i in todo])):
+            self._seen[keys[i]] = scores
+        found = [self._seen[key] for key in keys]
+        while len(self._seen) > 4096:
+            self._seen.popitem(last=False)
+        return found

@@ -16,6 +16,8 @@ ARTICLE = ["Home | News | Sport | Contact", "Log in | Register",
            "The old mill on the river was restored by volunteers over three summers, using timber from the estate. [edit]",
            "Its wheel turns again on open days, and the miller grinds flour that the village bakery sells on Saturdays.",
            "Visitors can climb to the top floor, where the gears are, and watch the stones at work through a window.",
+           "The volunteers keep a logbook of every repair, and the school brings its pupils to read it each spring.",
+           "A small shop by the door sells the flour, postcards of the mill and a booklet on how the wheel was rebuilt.",
            "Share on Facebook", "Copyright © 2024 Example Media. All rights reserved."]
 HOSTILE = [
     "<script>document.body.setAttribute('data-pwned', 'script')</script>",

@@ -57,7 +57,7 @@ class Student:
 
     def p_remove(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """P(remove) of every line of every page, in one call to the model."""
-        if self.line_model is None:
+        if self.line_model is None or not pages:
             return [np.zeros(len(lines)) for lines in pages]
         matrices = [line_features(lines) for lines in pages]
         stacked = np.concatenate(matrices) if matrices else np.zeros((0, len(LINE_FEATURES)), np.float32)

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS, ExecutionResult, execute_chunk, execute_doc
+from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS, ExecutionResult, execute_chunk, execute_doc, named_reason
 from prox.records import Record, RecordWriter, Rejected, expand, read_records
 
 
@@ -98,10 +98,9 @@ def trace_summary(result: ExecutionResult, doc_reason: Optional[str] = None, rul
     A document the doc stage dropped by a named rule (a rule-based writer's ``metadata.doc_rule``) has that
     rule as its reason, ``fineweb:line_punct_ratio`` rather than ``drop_doc``, so stats and reports say why."""
     trace = result.trace
-    named = isinstance(rule, str) and rule and result.reason == "drop_doc"
     return {
         "dropped": result.dropped,
-        "reason": rule if named else result.reason,
+        "reason": named_reason(result.reason, rule),
         "doc_reason": doc_reason,
         "removed_lines": [list(run) for run in line_runs(trace.removed_lines)],
         "normalizations": [n.__dict__ for n in trace.normalizations],

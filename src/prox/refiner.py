@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS, ExecutionResult, Trace, execute_chunk, execute_doc
+from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS, ExecutionResult, Trace, execute_chunk, execute_doc, named_reason
 from prox.program.operations import Program
 from prox.text.chunker import Chunk, chunk_document, whole_document_chunk
 from prox.writers import default_backend, make_writer
@@ -125,7 +125,7 @@ class Refiner:
             trace = Trace(Program(), errors=tuple(w.error for w in written if w.error))
             return RefineResult(text, False, "writer_error", doc_program, programs, trace, chunks, written)
         if doc_result is not None and (doc_result.dropped or not chunks):
-            reason = doc_written.rule if doc_result.dropped and doc_written.rule else doc_result.reason
+            reason = named_reason(doc_result.reason, doc_written.rule)
             return RefineResult(doc_result.text, doc_result.dropped, reason, doc_program, programs, doc_result.trace, chunks, written)
         if not chunks:  # no stage ran
             result = execute_doc(text, "keep_doc()")

@@ -23,7 +23,6 @@ LIST_MARK = re.compile(r"^\s*([-*•·»>]|\d+[.)]|[a-z][.)])\s")
 CAPITALIZED = re.compile(r"(?<!\S)[A-Z]")
 ALPHA = re.compile(r"[^\W\d_]")
 SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+[A-Z\"'(]")
-PROSE_WORDS = 10  # a line this long that ends a sentence is prose: the page's main text is made of them
 
 _OWN = [
     "words", "log_chars", "terminal", "alpha", "digits", "upper", "capitalized", "separators", "keyword", "rule",
@@ -50,8 +49,9 @@ def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.nd
         return np.zeros((0, len(LINE_FEATURES)), dtype=np.float32)
     signals = rules.signals(lines)
     repeats = Counter(signals.stripped)
-    own = np.array([_own(line, repeats[line] if line else 0, w, t, k, s, f) for line, w, t, k, s, f in zip(
-        signals.stripped, signals.words, signals.terminal, signals.keyword, signals.separators, signals.flags)], dtype=np.float32)
+    own = np.array([_own(line, repeats[line] if line else 0, *evidence) for line, *evidence in zip(
+        signals.stripped, signals.words, signals.terminal, signals.keyword, signals.separators, signals.flags,
+        signals.prose)], dtype=np.float32)
     words, terminal, rule, prose = own[:, 0], own[:, 2], own[:, 9], own[:, 18]
 
     padded = {name: np.concatenate([np.full(3, -1.0), own[:, _OWN.index(name)], np.full(3, -1.0)]) for name in _NEIGHBOUR}
@@ -68,7 +68,9 @@ def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.nd
         first, last = prose_at[0], prose_at[-1]
         in_span = ((index >= first) & (index <= last)).astype(np.float32)
         to_span = np.maximum(first - index, index - last).clip(min=0)
-        to_prose = np.abs(index[:, None] - prose_at[None, :]).min(axis=1) if n * prose_at.size < 4_000_000 else to_span
+        after = np.searchsorted(prose_at, index).clip(max=prose_at.size - 1)  # the nearest prose line either side
+        before = (after - 1).clip(min=0)
+        to_prose = np.minimum(np.abs(prose_at[after] - index), np.abs(index - prose_at[before]))
     else:
         in_span = np.zeros(n, dtype=np.float32)
         to_span = to_prose = np.full(n, float(n))
@@ -93,7 +95,7 @@ def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.nd
     return np.column_stack([own] + neighbours + windowed + page).astype(np.float32)
 
 
-def _own(line: str, repeats: int, n: int, terminal: bool, keyword: bool, separators: int, flag: bool) -> list[float]:
+def _own(line: str, repeats: int, n: int, terminal: bool, keyword: bool, separators: int, flag: bool, prose: bool) -> list[float]:
     chars = len(line)
     if not chars:
         return [0.0] * 10 + [1.0] + [0.0] * 8
@@ -105,7 +107,7 @@ def _own(line: str, repeats: int, n: int, terminal: bool, keyword: bool, separat
         len(CAPITALIZED.findall(line)) / max(n, 1), separators, float(keyword), float(flag),
         0.0, float(_has_url(line)), len(SENTENCE_END.findall(line)), (chars - spaces) / max(n, 1),
         float(repeats), float(LIST_MARK.match(line) is not None), punctuation / chars, line.count(","),
-        float(n >= PROSE_WORDS and terminal),
+        float(prose),
     ]
 
 

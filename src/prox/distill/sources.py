@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from prox.adapt.labels import LabelError, read_labelled
-from prox.program.operations import DocOperation, DropDoc, RemoveLines
+from prox.program.executor import execute_doc
+from prox.program.operations import RemoveLines
 from prox.program.parser import parse_program
 from prox.records import Record, expand, read_records
 from prox.text.chunker import numbered_lines
@@ -85,8 +86,7 @@ def from_annotations(path: str) -> Examples:
         data = item.data
         program = data.get("program")
         if data.get("level") == "doc" and isinstance(data.get("text"), str) and isinstance(program, str):
-            decision = parse_program(program).of_type(*DocOperation.__args__)
-            examples.docs.append(Doc(data["text"], not (decision and isinstance(decision[0], DropDoc))))
+            examples.docs.append(Doc(data["text"], not execute_doc(data["text"], program).dropped))
         elif data.get("level") == "chunk" and isinstance(data.get("chunk"), str) and isinstance(program, str):
             removed = _removed(program)
             document = str(data.get("id", f"{item.file}/{item.index}")).rsplit("#", 1)[0]
@@ -120,7 +120,6 @@ def is_run_folder(path: str) -> bool:
 def from_run(folder: str) -> Examples:
     """What a finished run's writer decided: its doc programs as doc labels, its chunk programs as line labels."""
     from prox.apply import execute_stored
-    from prox.program.executor import execute_doc
 
     paths = [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.startswith(("kept", "dropped"))]
     examples = Examples()

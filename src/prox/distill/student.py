@@ -19,8 +19,8 @@ import numpy as np
 
 from prox.distill.features import DOC_FEATURES, LINE_FEATURES, doc_features, line_features
 from prox.distill.sources import Doc, Examples, Page
+from prox.writers.student import MANIFEST
 
-MANIFEST = "student.json"
 KIND = "prox-student"
 VERSION = 1
 LINE_PARAMS = {  # chosen on CleanEval -> Dragnet and back (docs/benchmarks.md); deterministic on any machine
@@ -60,7 +60,7 @@ class Student:
         if self.line_model is None or not pages:
             return [np.zeros(len(lines)) for lines in pages]
         matrices = [line_features(lines) for lines in pages]
-        stacked = np.concatenate(matrices) if matrices else np.zeros((0, len(LINE_FEATURES)), np.float32)
+        stacked = np.concatenate(matrices)
         scores = self.line_model.predict(stacked, num_threads=self.threads) if len(stacked) else np.zeros(0)
         cuts = np.cumsum([len(m) for m in matrices])[:-1]
         return np.split(scores, cuts)
@@ -85,13 +85,13 @@ class Student:
         lightgbm = _lightgbm()
         if not examples.pages and not examples.docs:
             raise ValueError("no training examples: give line-labelled pages, doc-labelled documents, records or runs")
-        student = cls(threads=os.cpu_count() or 1)
+        student, threads = cls(), os.cpu_count() or 1
         start = time.perf_counter()
         figures: dict = {"origins": examples.origins}
         if examples.pages:
             x, y, weight = _line_matrix(examples.pages)
             data = lightgbm.Dataset(x, label=y, weight=weight, feature_name=_names(LINE_FEATURES), free_raw_data=True)
-            student.line_model = lightgbm.train({**LINE_PARAMS, "num_threads": student.threads}, data, rounds)
+            student.line_model = lightgbm.train({**LINE_PARAMS, "num_threads": threads}, data, rounds)
             figures.update(pages=len(examples.pages), lines=int(len(y)), lines_removed=int(y.sum()))
         line_seconds = time.perf_counter() - start
         docs = list(examples.docs)
@@ -103,13 +103,12 @@ class Student:
             labels = np.array([not d.keep for d in docs], dtype=np.float32)
             data = lightgbm.Dataset(rows, label=labels, weight=_doc_weights(docs, page_share),
                                     feature_name=_names(DOC_FEATURES), free_raw_data=True)
-            student.doc_model = lightgbm.train({**DOC_PARAMS, "num_threads": student.threads}, data, doc_rounds)
+            student.doc_model = lightgbm.train({**DOC_PARAMS, "num_threads": threads}, data, doc_rounds)
             figures.update(docs=len(examples.docs), docs_from_pages=len(docs) - len(examples.docs), docs_dropped=int(labels.sum()))
         elif docs:
             figures["docs_skipped"] = f"{len(docs)} documents, all with one label: no doc model"
         figures.update(line_seconds=round(line_seconds, 1), seconds=round(time.perf_counter() - start, 1))
         student.info = figures
-        student.threads = 1
         return student
 
     # -- a folder ----------------------------------------------------------------------------------------
@@ -143,10 +142,6 @@ class Student:
                    float(manifest["doc_threshold"]), manifest.get("training", {}))
 
 
-def is_student(folder: str) -> bool:
-    return os.path.isfile(os.path.join(folder, MANIFEST))
-
-
 def _line_matrix(pages: Sequence[Page]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features, labels (1 = remove) and weights: each page weighs as much as sqrt(its lines), so long pages
     teach more but do not drown the rest."""
@@ -174,4 +169,3 @@ def _names(features: Sequence[str]) -> list[str]:
     """Feature names LightGBM accepts (no spaces or special characters)."""
     table = str.maketrans({"@": "_at_", "+": "p", "-": "m", "±": "_pm"})
     return [name.translate(table) for name in features]
-

@@ -65,6 +65,12 @@ REASONS = {
 }
 
 
+def named_reason(reason: str, rule: str | None) -> str:
+    """A doc-stage drop's reason, named by the rule that made a rule-based writer drop (``fineweb:line_punct_ratio``
+    rather than ``drop_doc``) when it gave one; any other reason as it is."""
+    return rule if reason == "drop_doc" and isinstance(rule, str) and rule else reason
+
+
 def as_program(program: ProgramLike) -> Program:
     """A :class:`Program` from program text, from chunk program texts (joined with newlines) or as is."""
     if isinstance(program, Program):

@@ -18,7 +18,7 @@ def default_backend(model: str) -> str:
     when installed, else transformers."""
     import importlib.util
 
-    from prox.distill.student import is_student
+    from prox.writers.student import is_student
 
     if is_student(model):
         return "student"

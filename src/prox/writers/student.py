@@ -8,12 +8,20 @@ whole document as one chunk, so every line is judged in its page.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Optional, Sequence
 
 from prox.program.operations import RemoveLines
 from prox.text.chunker import Chunk, numbered_lines
 from prox.writers.base import Written
+
+MANIFEST = "student.json"  # the file that makes a folder a student
+
+
+def is_student(folder: str) -> bool:
+    """Whether ``folder`` is a ``prox distill`` student (checked without loading anything heavy)."""
+    return os.path.isfile(os.path.join(folder, MANIFEST))
 
 
 class StudentWriter:

@@ -29,7 +29,8 @@ def test_kept_dropped_and_rejected_account_for_every_record(tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_bytes(b"\n".join(lines) + b"\n")
     stats = apply_files([str(source)], str(tmp_path / "out"))
-    assert (stats.read, stats.kept, stats.dropped, stats.rejected) == (8, 2, 1, 5)
+    # the blank line is no record: counted as such, neither read nor rejected
+    assert (stats.read, stats.kept, stats.dropped, stats.rejected, stats.blank_lines) == (7, 2, 1, 4, 1)
     assert stats.kept + stats.dropped + stats.rejected == stats.read
     kept = read(tmp_path / "out/kept.jsonl")
     assert kept[0]["text"] == f"{WORDS}\nfooter" and kept[0]["raw_content"].startswith("nav bar")
@@ -38,11 +39,11 @@ def test_kept_dropped_and_rejected_account_for_every_record(tmp_path):
     dropped = read(tmp_path / "out/dropped.jsonl")
     assert dropped[0]["text"] == "" and dropped[0]["metadata"]["prox"]["reason"] == "drop_doc"
     rejected = read(tmp_path / "out/rejected.jsonl")
-    assert [r["where"] for r in rejected] == ["line 3", "line 4", "line 5", "line 6", "line 7"]
+    assert [r["where"] for r in rejected] == ["line 3", "line 4", "line 5", "line 6"]
     assert "invalid JSON" in rejected[0]["error"] and rejected[0]["raw"].startswith('{"id": "broken"')
     assert "not UTF-8" in rejected[1]["error"]
     assert "no string field" in rejected[2]["error"]
-    assert json.loads(open(tmp_path / "out/stats.json").read())["rejected"] == 5
+    assert json.loads(open(tmp_path / "out/stats.json").read())["rejected"] == 4
 
 
 def test_truncated_gzip_is_reported_and_other_files_still_run(tmp_path):

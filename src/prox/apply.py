@@ -10,11 +10,11 @@ import json
 import os
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Iterable, Optional
 
 from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS, ExecutionResult, execute_chunk, execute_doc, named_reason
-from prox.records import Record, RecordWriter, Rejected, expand, read_records
+from prox.records import Blank, Record, RecordWriter, Rejected, expand, read_records
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class ApplyStats:
     kept: int = 0
     dropped: int = 0
     rejected: int = 0
+    blank_lines: int = 0
     reasons: Counter = field(default_factory=Counter)
     lines_removed: int = 0
     normalizations: int = 0
@@ -121,6 +122,10 @@ def line_runs(lines: Iterable[int]) -> list[tuple[int, int]]:
     return [(start, end) for start, end in runs]
 
 
+EXECUTE_FILES = ("kept.jsonl", "kept.parquet", "dropped.jsonl", "dropped.parquet", "rejected.jsonl", "stats.json",
+                 "run.json", "report.html")
+
+
 def apply_files(
     inputs: list[str],
     output_dir: str,
@@ -128,8 +133,28 @@ def apply_files(
     text_key: Optional[str] = None,
     output_format: str = "jsonl",
     limit: Optional[int] = None,
+    force: bool = False,
 ) -> ApplyStats:
-    """Apply stored programs to every record of ``inputs``; write kept, dropped and rejected records apart."""
+    """Apply stored programs to every record of ``inputs``; write kept, dropped and rejected records apart.
+
+    Refuses, before reading anything, a folder that already holds files (``force`` replaces a previous
+    ``prox execute`` output's files) and a text key that the first records lack. A record that cannot be
+    executed or written becomes a rejected entry with the error; the run goes on."""
+    from prox.pipeline.folders import clear, command_of, write_identity
+    from prox.records import check_text_key, mend
+
+    files = expand(inputs)
+    if os.path.isdir(output_dir) and os.listdir(output_dir):
+        if not force:
+            made_by = command_of(output_dir)
+            what = f"a prox {made_by} run" if made_by else "other files"
+            raise FileExistsError(f"{output_dir} already holds {what}; choose a new --output, or --force to replace "
+                                  "a previous prox execute output there")
+        clear(output_dir, EXECUTE_FILES)
+    check_text_key(files, [text_key] if text_key else ["raw_content", "text"])
+    os.makedirs(output_dir, exist_ok=True)
+    write_identity(output_dir, {"command": "execute", "inputs": list(inputs), "thresholds": asdict(thresholds),
+                                "text_key": text_key, "output_format": output_format, "limit": limit})
     stats = ApplyStats()
     start = time.perf_counter()
     suffix = "parquet" if output_format == "parquet" else "jsonl"
@@ -137,20 +162,24 @@ def apply_files(
     dropped = RecordWriter(os.path.join(output_dir, f"dropped.{suffix}"))
     rejected = RecordWriter(os.path.join(output_dir, "rejected.jsonl"))
     with kept, dropped, rejected:
-        for item in read_records(expand(inputs)):
+        for item in read_records(files, blanks=True):
+            if isinstance(item, Blank):
+                stats.blank_lines += 1
+                continue
             if limit is not None and stats.read >= limit:
                 break
             stats.read += 1
             if isinstance(item, Record):
                 try:
                     out, result = apply_record(item.data, thresholds, text_key)
-                except KeyError as exc:
-                    item = Rejected(item.file, item.where, str(exc.args[0]), json.dumps(item.data, default=str))
+                    (dropped if result.dropped else kept).write(mend(out))
+                except Exception as exc:  # a record that cannot be executed or written costs only itself
+                    error = str(exc.args[0]) if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+                    item = Rejected(item.file, item.where, error, json.dumps(mend(item.data), default=str))
             if isinstance(item, Rejected):
                 stats.rejected += 1
-                rejected.write(item.to_dict())
+                rejected.write(mend(item.to_dict()))
                 continue
-            (dropped if result.dropped else kept).write(out)
             stats.dropped += result.dropped
             stats.kept += not result.dropped
             stats.reasons[result.reason] += 1
@@ -161,7 +190,6 @@ def apply_files(
             stats.words_before += trace.words_before
             stats.words_after += len(result.text.split())
     stats.seconds = time.perf_counter() - start
-    os.makedirs(output_dir, exist_ok=True)
     with open(os.path.join(output_dir, "stats.json"), "w") as handle:
         json.dump(stats.as_dict(), handle, indent=2)
     return stats

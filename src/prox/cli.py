@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,9 +14,46 @@ from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS
 
 app = typer.Typer(help="Refine pre-training corpora by programming every example (ProX).", no_args_is_help=True)
 console = Console(stderr=True)
+# what a user's mistake raises (a missing or unreadable file, a bad path, a bad value, a missing extra,
+# a model that cannot be loaded, a run folder that is not one): one line and exit status 2, never a traceback
+USER_ERRORS: tuple = (OSError, ValueError, ImportError)
 
 
-@app.command()
+def command(*args, **kwargs):
+    """``app.command``, with every user mistake reported in one line and exit status 2."""
+    register = app.command(*args, **kwargs)
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*a, **k):
+            from prox.writers.errors import ModelUnavailable
+
+            try:
+                return function(*a, **k)
+            except (*USER_ERRORS, ModelUnavailable) as exc:
+                fail(exc)
+
+        return register(run)
+
+    return decorate
+
+
+def fail(error, status: int = 2):
+    """Print one error line and exit with ``status``."""
+    message = str(error) if not isinstance(error, KeyError) or not error.args else str(error.args[0])
+    console.print(f"error: {message or type(error).__name__}", style="red", soft_wrap=True, markup=False, highlight=False)
+    raise typer.Exit(status)
+
+
+def check_outcome(read: int, rejected: int, where: str) -> None:
+    """A run that read nothing, or could read none of its records, did not do its job: exit status 1."""
+    if read == 0:
+        fail(f"{where}: no records were read from the inputs", 1)
+    if rejected == read:
+        fail(f"{where}: all {read:,} records were rejected (see {where}/rejected*)", 1)
+
+
+@command()
 def execute(
     inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst) or Parquet files, folders, globs or fsspec URLs."),
     output: str = typer.Option(..., "--output", "-o", help="Folder for kept / dropped / rejected records and stats.json."),
@@ -26,17 +64,15 @@ def execute(
     text_key: Optional[str] = typer.Option(None, help="Field with the original text (default: raw_content, else text)."),
     output_format: str = typer.Option("jsonl", "--format", help="jsonl or parquet."),
     limit: Optional[int] = typer.Option(None, help="Stop after this many records."),
+    force: bool = typer.Option(False, "--force", help="Replace a previous prox execute output in --output."),
 ) -> None:
     """Apply the programs stored in records (metadata.doc_program / chunk_program) with chosen thresholds."""
     from prox.apply import Thresholds, apply_files
 
     if output_format not in ("jsonl", "parquet"):
         raise typer.BadParameter("--format must be jsonl or parquet")
-    try:
-        stats = apply_files(inputs, output, Thresholds(drop_fraction, short_words, error_limit, drop_threshold), text_key, output_format, limit)
-    except FileNotFoundError as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    thresholds = Thresholds(drop_fraction, short_words, error_limit, drop_threshold)
+    stats = apply_files(inputs, output, thresholds, text_key, output_format, limit, force=force)
     table = Table(title=f"prox execute -> {output}")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -48,6 +84,7 @@ def execute(
         table.add_row(f"reason: {reason}", f"{count:,}")
     table.add_row("docs/s", f"{stats.read / stats.seconds:,.0f}" if stats.seconds else "-")
     console.print(table)
+    check_outcome(stats.read, stats.rejected, output)
 
 
 def parse_options(pairs: List[str]) -> dict:
@@ -66,7 +103,7 @@ def parse_options(pairs: List[str]) -> dict:
     return options
 
 
-@app.command("refine-text")
+@command("refine-text")
 def refine_text(
     path: str = typer.Argument("-", help="A text file holding one document, or - for standard input."),
     preset: Optional[str] = typer.Option("heuristic", help="web, math or heuristic."),
@@ -84,16 +121,11 @@ def refine_text(
     import sys
 
     from prox.refiner import Refiner
-    from prox.writers.errors import ModelUnavailable
 
-    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    try:
-        refiner = Refiner(preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
-                          stages=[s.strip() for s in stages.split(",") if s.strip()], constrained=constrained,
-                          doc_mode="score" if score else "generate", drop_threshold=drop_threshold, **parse_options(option))
-    except (ModelUnavailable, ValueError, ImportError) as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    text = sys.stdin.read() if path == "-" else read_text(path)
+    refiner = Refiner(preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
+                      stages=[s.strip() for s in stages.split(",") if s.strip()], constrained=constrained,
+                      doc_mode="score" if score else "generate", drop_threshold=drop_threshold, **parse_options(option))
     result = refiner.refine([text])[0]
     console.print(f"[bold]{'dropped' if result.dropped else 'kept'}[/bold] ({result.reason})")
     if result.doc_program is not None:
@@ -113,7 +145,7 @@ def refine_text(
         typer.echo(result.text)
 
 
-@app.command()
+@command()
 def refine(
     inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet or Arrow files, folders (Hugging Face dataset folders too), globs or fsspec URLs (s3://, gs://, hf://)."),
     output: str = typer.Option(..., "--output", "-o", help="Run folder: kept/, dropped/, rejected/, stats.json, checkpoints. Rerun the same command to resume."),
@@ -140,36 +172,45 @@ def refine(
     option: List[str] = typer.Option([], "--option", "-O", help="Writer option key=value (repeatable), e.g. base_url=..."),
     executor_option: List[str] = typer.Option([], "--executor-option", "-E", help="Executor option key=value (repeatable): slurm partition=, time=, gpus_per_task=; ray cpus_per_task=, gpus_per_task=."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
+    force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings, discard its outputs and start over."),
 ) -> None:
     """Refine a corpus: doc-level programs, chunk-level programs, execution; resumable and exact-once."""
     from prox.apply import Thresholds
-    from prox.pipeline.run import RefineJob, SettingsChanged
-    from prox.writers.errors import ModelUnavailable
+    from prox.pipeline.run import RefineJob
 
     writer_options = {"constrained": constrained, "doc_mode": "score" if score else "generate", "drop_threshold": drop_threshold}
-    try:
-        job = RefineJob(
-            inputs, output, preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
-            stages=[s.strip() for s in stages.split(",") if s.strip()], text_key=text_key, id_key=id_key, limit=limit,
-            tasks=tasks, workers=workers, executor=executor, output_format=output_format, checkpoint_every=checkpoint_every,
-            batch_size=batch_size, thresholds=Thresholds(drop_fraction, short_words, error_limit),
-            writer_options={**writer_options, **parse_options(option)}, executor_options=parse_options(executor_option))
-        summary = job.run(progress=console.is_terminal if progress is None else progress)
-    except (FileNotFoundError, SettingsChanged, ModelUnavailable, ValueError, ImportError) as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    job = RefineJob(
+        inputs, output, preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
+        stages=[s.strip() for s in stages.split(",") if s.strip()], text_key=text_key, id_key=id_key, limit=limit,
+        tasks=tasks, workers=workers, executor=executor, output_format=output_format, checkpoint_every=checkpoint_every,
+        batch_size=batch_size, thresholds=Thresholds(drop_fraction, short_words, error_limit),
+        writer_options={**writer_options, **parse_options(option)}, executor_options=parse_options(executor_option))
+    summary = job.run(progress=console.is_terminal if progress is None else progress, force=force)
     if summary is None:
         console.print(f"submitted to {executor}; when it is done, `prox summary {output}` prints the figures")
         return
     print_summary(summary, f"prox refine -> {output}")
+    check_outcome(summary["read"], summary["rejected"], output)
 
 
-@app.command()
+@command()
 def summary(output: str = typer.Argument(..., help="A prox refine run folder.")) -> None:
     """Print (and rewrite stats.json for) a refine run's figures, from its committed parts."""
+    from prox.pipeline.folders import require_run
     from prox.pipeline.run import summarize
 
+    require_run(output, ("refine",), "a prox refine run folder")
     print_summary(summarize(output), f"prox refine -> {output}")
+
+
+def read_text(path: str) -> str:
+    """A text file's content, with a one-line error naming it when it cannot be read as UTF-8 text."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise OSError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def print_summary(summary: dict, title: str) -> None:
@@ -194,7 +235,7 @@ def print_summary(summary: dict, title: str) -> None:
     console.print(table)
 
 
-@app.command()
+@command()
 def evaluate(
     lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags), e.g. ../shared/labels/boilerplate_lines_dev.jsonl.gz."),
     docs: List[str] = typer.Option([], "--docs", help="Doc-labelled JSONL (text + keep), e.g. ../shared/labels/doc_quality_dev.jsonl."),
@@ -252,7 +293,7 @@ def _cell(value) -> str:
     return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
 
 
-@app.command()
+@command()
 def annotate(
     inputs: List[str] = typer.Argument(..., help="Seed documents: JSONL (.gz/.zst), Parquet, folders, globs or URLs."),
     output: str = typer.Option(..., "--output", "-o", help="Folder for annotations.jsonl, invalid.jsonl, stats.json and the request cache."),
@@ -294,7 +335,7 @@ def annotate(
     console.print(table)
 
 
-@app.command()
+@command()
 def derive(
     output: Path = typer.Option(..., "--output", "-o", help="Annotation records (JSONL) for prox train."),
     lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags) -> chunk programs."),
@@ -335,6 +376,9 @@ def derive(
 
 
 def _load_tokenizer(name: str):
+    from prox.writers.errors import ensure_loadable
+
+    ensure_loadable(name)  # a bad path fails in one line, before any hub retries
     if name.endswith(".gguf"):
         from prox.writers.llamacpp_writer import gguf_tokenizer
 
@@ -344,7 +388,7 @@ def _load_tokenizer(name: str):
     return load_tokenizer(name)
 
 
-@app.command()
+@command()
 def train(
     records: List[str] = typer.Argument(..., help="Annotation records (prox annotate / prox derive output)."),
     model: str = typer.Option(..., "--model", help="Base model: hub id, folder or .gguf file."),
@@ -375,7 +419,7 @@ def train(
                   f"(loss {figures['train_loss']}, {figures['seconds']} s) -> {output}")
 
 
-@app.command()
+@command()
 def distill(
     sources: List[str] = typer.Argument(None, help="Annotation records (prox derive / prox annotate output) or finished prox refine / prox execute folders: a run's stored programs teach the student to imitate its writer."),
     output: str = typer.Option(..., "--output", "-o", help="Student folder: loads wherever a model does (--doc-model DIR --chunk-model DIR, -w DIR)."),
@@ -410,7 +454,7 @@ def distill(
     console.print(table)
 
 
-@app.command()
+@command()
 def report(
     run: str = typer.Argument(..., help="A prox refine (or prox execute) output folder."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write (default: RUN/report.html)."),
@@ -420,15 +464,11 @@ def report(
     """Write a self-contained HTML report: figures, charts, and a filterable sample of diffs."""
     from prox.report.html import write_report
 
-    try:
-        path = write_report(run, output, sample, seed)
-    except FileNotFoundError as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    path = write_report(run, output, sample, seed)
     console.print(f"report: {path}")
 
 
-@app.command()
+@command()
 def show(
     run: str = typer.Argument(..., help="A prox refine (or prox execute) output folder."),
     doc_id: Optional[str] = typer.Option(None, "--id", help="Show this document."),
@@ -439,18 +479,13 @@ def show(
     from prox.report.run import load
     from prox.report.terminal import show as print_docs
 
-    try:
-        loaded = load(run, sample, seed, ids={doc_id} if doc_id else None)
-    except FileNotFoundError as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    loaded = load(run, sample, seed, ids={doc_id} if doc_id else None)
     if doc_id and not loaded.sample:
-        console.print(f"[red]error:[/red] no document with id {doc_id!r} in {run}", soft_wrap=True)
-        raise typer.Exit(2)
+        fail(f"no document with id {doc_id!r} in {run}")
     print_docs(loaded.sample, Console())
 
 
-@app.command()
+@command()
 def chunk(
     path: Path = typer.Argument(..., help="A text file (one document)."),
     tokenizer: str = typer.Option(..., help="Tokenizer folder or hub id (the chunk model's)."),
@@ -459,13 +494,13 @@ def chunk(
     """Print the line-numbered chunks the chunk-level model reads for one document."""
     from prox.text.chunker import chunk_document
 
-    for chunk in chunk_document(path.read_text(encoding="utf-8"), tokenizer, max_tokens):
+    for chunk in chunk_document(read_text(str(path)), _load_tokenizer(tokenizer), max_tokens):
         cut = ", cut to fit" if chunk.truncated else ""
         console.rule(f"lines {chunk.line_start}-{chunk.line_end}, {chunk.n_tokens} tokens{cut}")
         typer.echo(chunk.text)
 
 
-@app.command()
+@command()
 def version() -> None:
     """Print the version."""
     from prox import __version__

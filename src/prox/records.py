@@ -13,6 +13,8 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Iterator, Union
 
+from prox.program.limits import mend as mend_text
+
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 COMPRESSIONS = (".gz", ".zst", ".bz2", ".xz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -41,6 +43,15 @@ class Rejected:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Blank:
+    """A blank line of a JSONL file: no record, so neither read nor rejected, but counted where it matters."""
+
+    file: str
+    index: int
+    offset: int = 0
 
 
 def expand(inputs: Iterable[str]) -> list[str]:
@@ -99,17 +110,48 @@ def file_size(path: str) -> int:
         return 0
 
 
-def read_records(files: Iterable[str]) -> Iterator[Union[Record, Rejected]]:
+TEXT_KEY_PROBE = 100  # records read before a run starts, to catch a wrong text key
+
+
+def check_text_key(files: Iterable[str], keys: list[str], probe: int = TEXT_KEY_PROBE) -> None:
+    """Fail before any work when none of the first readable records holds a string under any of ``keys``:
+    a wrong ``--text-key`` would otherwise reject every record of a long run, one warning at a time."""
+    seen: dict[str, None] = {}
+    records, first = 0, None
     for path in files:
-        yield from read_file(path)
+        for item in read_file(path):
+            if not isinstance(item, Record):
+                continue
+            if any(isinstance(item.data.get(key), str) for key in keys):
+                return
+            records += 1
+            first = first or path
+            seen.update(dict.fromkeys(item.data))
+            if records >= probe:
+                break
+        if records >= probe:
+            break
+    if records:
+        wanted = " or ".join(repr(k) for k in keys)
+        fields = ", ".join(list(seen)[:20]) or "none"
+        raise ValueError(f"{first}: none of the first {records:,} records has a string field {wanted} "
+                         f"(fields seen: {fields}); choose the field with --text-key")
 
 
-def read_file(path: str) -> Iterator[Union[Record, Rejected]]:
+def read_records(files: Iterable[str], blanks: bool = False) -> Iterator[Union[Record, Rejected, Blank]]:
+    for path in files:
+        yield from read_file(path, blanks)
+
+
+def read_file(path: str, blanks: bool = False) -> Iterator[Union[Record, Rejected, Blank]]:
+    """Records of one file, and a :class:`Rejected` for each that cannot be read; blank JSONL lines are
+    skipped, or yielded as :class:`Blank` with ``blanks=True`` for a reader that counts them."""
     if is_parquet(path):
         return _read_parquet(path)
     if is_arrow(path):
         return _read_arrow(path)
-    return _read_jsonl(path)
+    items = _read_jsonl(path)
+    return items if blanks else (item for item in items if not isinstance(item, Blank))
 
 
 def _read_jsonl(path: str) -> Iterator[Union[Record, Rejected]]:
@@ -124,6 +166,8 @@ def _read_jsonl(path: str) -> Iterator[Union[Record, Rejected]]:
             compression = infer_compression(path)
             if compression == "gzip":
                 blocks = _gunzip(raw)  # the standard reader loses the lines of a truncated file's last block
+            elif compression == "zstd":
+                blocks = _unzstd(raw)  # the standard reader stops silently in a cut frame after the first
             else:
                 handle = compr[compression](raw, mode="rb") if compression else raw
                 blocks = iter(lambda: handle.read(READ_BLOCK), b"")
@@ -159,33 +203,60 @@ def _gunzip(raw) -> Iterator[bytes]:
         raise EOFError("compressed file ended before the end-of-stream marker was reached")
 
 
+def _unzstd(raw) -> Iterator[bytes]:
+    """Decompressed blocks of a (possibly multi-frame) zstd stream, up to where it breaks off."""
+    import zstandard
+
+    start = zstandard.ZstdDecompressor().decompressobj
+    inflate, inside = start(), False
+    while block := raw.read(READ_BLOCK):
+        while block:
+            inside = True
+            yield inflate.decompress(block)
+            block = inflate.unused_data
+            if inflate.eof:  # a frame ended; another may follow
+                inflate, inside = start(), False
+    if inside:
+        raise EOFError("compressed file ended in the middle of a zstd frame")
+
+
 def _decode_line(path: str, index: int, raw: bytes, offset: int = 0) -> Union[Record, Rejected]:
     where = f"line {index + 1}"
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return Rejected(path, where, f"not UTF-8: {exc.reason} at byte {exc.start}", raw.decode("utf-8", "replace"))
+    if index == 0 and line.startswith("\ufeff"):
+        line = line[1:]  # a byte-order mark is not part of the first record
     if not line.strip():
-        return Rejected(path, where, "empty line", line)
+        return Blank(path, index, offset)
     try:
         data = json.loads(line)
     except ValueError as exc:
         return Rejected(path, where, f"invalid JSON: {exc}", line)
+    except RecursionError:
+        return Rejected(path, where, "invalid JSON: nested too deeply to read", line)
     if not isinstance(data, dict):
         return Rejected(path, where, f"not a JSON object but {type(data).__name__}", line)
     if "\\u" in line and re.search(r"\\u[dD][89a-fA-F]", line):  # surrogate escapes: valid JSON, not valid text
-        data = _mend(data)
+        try:
+            data = mend(data)
+        except RecursionError:
+            return Rejected(path, where, "invalid JSON: nested too deeply to read", mend_text(line))
     return Record(path, index, data, offset)
 
 
-def _mend(value):
-    """Lone surrogates (from ``\\ud800``-style JSON escapes) become U+FFFD; paired ones become their character."""
+def mend(value):
+    """``value`` with every string made writable: lone surrogates (from ``\\ud800``-style JSON escapes, a
+    server's answer, a Python caller) become U+FFFD. Containers are rebuilt only when something changed."""
     if isinstance(value, str):
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return mend_text(value)
     if isinstance(value, dict):
-        return {_mend(k): _mend(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mend(v) for v in value]
+        mended = {mend(k): mend(v) for k, v in value.items()}
+        return value if all(a is b for a, b in zip(mended.values(), value.values())) and list(mended) == list(value) else mended
+    if isinstance(value, (list, tuple)):
+        mended = [mend(v) for v in value]
+        return value if all(a is b for a, b in zip(mended, value)) else mended
     return value
 
 

@@ -66,6 +66,10 @@ class Prompts:
         return self.chunk.replace("{task}", task["task"]).replace("{examples}", example).replace("{chunk}", chunk.text)
 
 
+class TeacherUnreachable(ConnectionError):
+    """The teacher server cannot be reached (or refuses every request): labelling would record only failures."""
+
+
 @dataclass
 class Answer:
     text: str = ""
@@ -91,11 +95,18 @@ class Teacher:
         self.cache = RequestCache(cache) if cache else None
         self.max_tokens, self.temperature, self.extra_body = max_tokens, temperature, extra_body or {}
         self.requests_sent = 0
+        self.answered = 0  # answers without an error, ever
 
     def ask(self, prompts: Sequence[str]) -> list[Answer]:
+        """The teacher's answers; stops with the error when it has never answered and answers none of these."""
         from prox.writers.openai_writer import _run
 
-        return _run(self._all(list(prompts)))
+        answers = _run(self._all(list(prompts)))
+        if answers and not self.answered and all(a.error for a in answers):
+            raise TeacherUnreachable(f"the teacher {self.model!r} at {self.base_url} answered none of "
+                                     f"{len(answers):,} requests: {answers[0].error}")
+        self.answered += sum(1 for a in answers if not a.error)
+        return answers
 
     async def _all(self, prompts: list[str]) -> list[Answer]:
         import asyncio
@@ -113,7 +124,7 @@ class Teacher:
             return list(await asyncio.gather(*(one(p) for p in prompts)))
 
     async def _one(self, client, prompt: str) -> Answer:
-        from prox.writers.openai_writer import post_with_retries
+        from prox.writers.openai_writer import answer_text, post_with_retries
 
         body = {"model": self.model, "messages": [{"role": "user", "content": prompt}], "max_tokens": self.max_tokens,
                 "temperature": self.temperature, **self.extra_body}
@@ -123,7 +134,8 @@ class Teacher:
 
         def parse(data: dict) -> Answer:
             usage = data.get("usage") or {}
-            return Answer(data["choices"][0]["message"]["content"] or "", usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
+            text = answer_text(data["choices"][0]["message"]["content"], self.max_tokens)
+            return Answer(text, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
 
         answer, error = await post_with_retries(client, self.base_url + "/chat/completions", body, parse,
                                                 self.max_retries, self.backoff, self._count)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from prox.records import mend
+
 PROX = "prox"
 INTERNAL = ("position", "offset")  # task-stream bookkeeping, not written out
 
@@ -20,6 +22,11 @@ def state(document) -> dict:
 
 def is_rejected(document) -> bool:
     return "rejected" in document.metadata.get(PROX, {})
+
+
+def is_blank(document) -> bool:
+    """A blank input line: counted, never refined or written."""
+    return bool(document.metadata.get(PROX, {}).get("blank"))
 
 
 def is_empty(document) -> bool:
@@ -36,16 +43,28 @@ def is_dropped(document) -> bool:
 
 
 def output_record(document) -> dict[str, Any]:
-    """A kept or dropped document as written: ``id``, ``text`` (refined), ``raw_content`` and metadata."""
+    """A kept or dropped document as written: ``id``, ``text`` (refined), ``raw_content`` and metadata.
+
+    Every string is writable: text that cannot be encoded (a lone surrogate from a program or an answer) is
+    mended to U+FFFD here, the last step before bytes."""
     metadata = dict(document.metadata)
     prox = {k: v for k, v in metadata.pop(PROX, {}).items() if k not in INTERNAL}
     raw = metadata.pop("raw_content", document.text)
-    return {"id": document.id, "text": document.text, "raw_content": raw, "metadata": {**metadata, PROX: prox}}
+    return mend({"id": document.id, "text": document.text, "raw_content": raw, "metadata": {**metadata, PROX: prox}})
 
 
 def rejected_record(document) -> dict[str, Any]:
     """A rejected input record as written: file, where in it, the error and the raw text."""
-    return dict(document.metadata[PROX]["rejected"])
+    return mend(dict(document.metadata[PROX]["rejected"]))
+
+
+def reject(document, error: str) -> None:
+    """Turn a document that could not be refined or written into a rejected one, its original text kept."""
+    prox = state(document)
+    source = prox.get("source", {})
+    raw = document.metadata.get("raw_content", document.text)
+    prox["rejected"] = {"file": source.get("file", ""), "where": source.get("where", ""), "error": error,
+                        "raw": raw if isinstance(raw, str) else "", "id": str(document.id)}
 
 
 def parquet_record(document) -> dict[str, Any]:
@@ -56,13 +75,14 @@ def parquet_record(document) -> dict[str, Any]:
     metadata = record["metadata"]
     programs = metadata.get("chunk_program")
     probability = metadata.get("drop_probability")
+    doc_program = metadata.get("doc_program")
     return {
         "id": str(record["id"]),
         "text": record["text"],
         "raw_content": record["raw_content"],
         "metadata": {
-            "doc_program": metadata.get("doc_program"),
-            "chunk_program": list(programs) if isinstance(programs, list) else None,
+            "doc_program": doc_program if isinstance(doc_program, str) else None,
+            "chunk_program": [p for p in programs if isinstance(p, str)] if isinstance(programs, list) else None,
             "drop_probability": float(probability) if isinstance(probability, (int, float)) else None,
             PROX: json.dumps(metadata.get(PROX, {}), ensure_ascii=False),
             "source": json.dumps({k: v for k, v in metadata.items() if k not in PARQUET_METADATA}, ensure_ascii=False, default=str),

@@ -15,7 +15,17 @@ from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from prox.pipeline.checkpoints import Checkpoints
-from prox.pipeline.documents import PROX, is_dropped, is_rejected, output_record, parquet_record, parquet_schema, rejected_record
+from prox.pipeline.documents import (
+    PROX,
+    is_blank,
+    is_dropped,
+    is_rejected,
+    output_record,
+    parquet_record,
+    parquet_schema,
+    reject,
+    rejected_record,
+)
 from prox.pipeline.stats import RunStats
 
 FORMATS = ("jsonl", "jsonl.gz", "jsonl.zst", "parquet")
@@ -67,9 +77,19 @@ class WriteOutputs(PipelineStep):
                     self._commit(rank, part, writers, figures)
                     figures = RunStats()
                 part = position // self.checkpoints.every
+                if is_blank(document):
+                    figures.add(document)
+                    continue
                 kind = "rejected" if is_rejected(document) else "dropped" if is_dropped(document) else "kept"
                 with self.track_time():
-                    writers[kind].write(document, rank, part=f"{part:05d}")
+                    try:
+                        writers[kind].write(document, rank, part=f"{part:05d}")
+                    except Exception as exc:  # one document that cannot be written must not end the task
+                        if kind == "rejected":
+                            raise
+                        reject(document, f"could not be written: {type(exc).__name__}: {exc}")
+                        kind = "rejected"
+                        writers[kind].write(document, rank, part=f"{part:05d}")
                 figures.add(document)
                 count += 1
                 self.stat_update(kind)

@@ -4,7 +4,8 @@ datatrove's own readers log and skip a record they cannot parse. Here every inpu
 document: a record that cannot be read (invalid JSON or UTF-8, no text field, a truncated or unreadable
 file) travels down the pipeline as a *rejected* document naming the file and line, so that the output
 step writes it aside and kept + dropped + rejected always equals read. Each document is stamped with
-its position in the task's stream, which is what resuming counts.
+its position in the task's stream, which is what resuming counts. A blank line is no record: it travels
+as a *blank* document that the output step counts as such and writes nowhere.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datatrove.utils.logging import logger
 
 from prox.pipeline.checkpoints import Checkpoints
 from prox.pipeline.documents import PROX
-from prox.records import Record, Rejected, expand, file_size, read_file
+from prox.records import Blank, Record, Rejected, expand, file_size, read_file
 
 
 class ReadRecords(BaseReader):
@@ -70,7 +71,7 @@ class ReadRecords(BaseReader):
         position, done = -1, 0
         for path, size in zip(files, sizes):
             offset = 0
-            for item in read_file(path):
+            for item in read_file(path, blanks=True):
                 position += 1
                 if limit != -1 and position >= limit:
                     return
@@ -78,14 +79,20 @@ class ReadRecords(BaseReader):
                 if position < skip:
                     continue
                 with self.track_time():
-                    document = self.to_document(item)
+                    try:
+                        document = self.to_document(item)
+                    except Exception as exc:  # whatever a record holds, it costs only itself
+                        document = self.to_document(Rejected(item.file, getattr(item, "where", "?"),
+                                                             f"unreadable record: {type(exc).__name__}: {exc}"))
                     document.metadata[PROX]["position"] = position
                     document.metadata[PROX]["offset"] = [min(done + offset, total), total]
-                    self.stat_update("rejected" if "rejected" in document.metadata[PROX] else "read")
+                    self.stat_update(next((k for k in ("rejected", "blank") if k in document.metadata[PROX]), "read"))
                 yield document
             done += size
 
-    def to_document(self, item: Record | Rejected) -> Document:
+    def to_document(self, item: Record | Rejected | Blank) -> Document:
+        if isinstance(item, Blank):  # not a record: it travels only to be counted, and is never written
+            return Document(text="", id=f"{item.file}#blank-{item.index + 1}", metadata={PROX: {"blank": True}})
         if isinstance(item, Record):
             data = dict(item.data)
             text = data.pop(self.text_key, None)

@@ -14,15 +14,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
 
 from prox.apply import Thresholds
+from prox.pipeline.folders import SettingsChanged, clear, differences, read_identity, write_identity
 from prox.pipeline.stats import RunStats
 
+__all__ = ["RefineJob", "SettingsChanged", "summarize"]
+
 EXECUTORS = ("local", "slurm", "ray")
-# settings that decide which task and part a document belongs to: changing them breaks a resume
-LAYOUT = ("inputs", "text_key", "id_key", "limit", "tasks", "checkpoint_every", "output_format", "stages")
-
-
-class SettingsChanged(ValueError):
-    """The output folder holds a run with other settings; resuming it with these would mix two runs."""
+# how to run, not what comes out: a rerun may change these freely
+HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "batch_size")
+# writer options that change only speed or access, never a program
+WRITER_LOGISTICS = ("batch_size", "max_in_flight", "timeout", "max_retries", "backoff", "cache", "api_key")
+SECRETS = ("api_key",)
+RUN_PARTS = ("kept", "dropped", "rejected", "checkpoints", "logs", "progress", "stats.json", "report.html")
 
 
 @dataclass
@@ -106,35 +109,45 @@ class RefineJob:
 
     # --- running ------------------------------------------------------------------------------------
     def settings(self) -> dict:
+        """Every setting, as ``run.json`` records it (secrets masked)."""
         data = asdict(self)
         data["thresholds"] = asdict(self.thresholds)
-        return data
+        data["writer_options"] = {k: ("***" if k in SECRETS and v else v) for k, v in self.writer_options.items()}
+        return {"command": "refine", **data}
 
-    def check_settings(self) -> None:
-        """Refuse to resume a folder written with another layout; record ours for the next rerun."""
-        import fsspec
+    def identity(self) -> dict:
+        """The settings that shape the outputs: a resumed run must have the same ones."""
+        return _identity(self.settings())
 
-        path = f"{self.output}/run.json"
-        mine = self.settings()
-        if _exists(path):
-            with fsspec.open(path, "r") as handle:
-                theirs = json.load(handle)
-            changed = [key for key in LAYOUT if theirs.get(key) != mine.get(key)]
-            if changed:
+    def check_settings(self, force: bool = False) -> None:
+        """Refuse to resume a folder written with other settings, naming them; with ``force``, discard its
+        outputs and start over. Then record ours for the next rerun."""
+        theirs = read_identity(self.output)
+        if theirs is not None:
+            if theirs.get("command", "refine") != "refine":
+                raise SettingsChanged(f"{self.output} holds a prox {theirs['command']} run, not a prox refine run; "
+                                      "choose a new --output")
+            changed = differences(_identity(theirs), self.identity())
+            if changed and not force:
                 raise SettingsChanged(
-                    f"{self.output} holds a run with other {', '.join(changed)}; "
-                    "rerun with the same settings to resume, or choose a new --output")
-        with fsspec.open(path, "w", auto_mkdir=True) as handle:
-            json.dump(mine, handle, indent=2, default=str)
+                    f"{self.output} holds a run made with other settings ({'; '.join(changed)}); rerun with the "
+                    "same settings to resume, --force to discard its outputs and start over, or choose a new --output")
+            if changed:
+                clear(self.output, RUN_PARTS)
+        write_identity(self.output, self.settings())
 
-    def run(self, progress: bool = False) -> Optional[dict]:
-        """Run (or resume) the job; the summary, or None when the executor only submitted it (Slurm)."""
-        from prox.records import expand, file_size
+    def run(self, progress: bool = False, force: bool = False) -> Optional[dict]:
+        """Run (or resume) the job; the summary, or None when the executor only submitted it (Slurm).
 
-        files = expand(self.inputs)  # a missing input fails here, before any task starts
+        Mistakes fail here, before any task starts or anything is written: a missing input, a text key
+        that the first records lack, a folder holding a run with other settings (unless ``force``)."""
+        from prox.records import check_text_key, expand, file_size
+
+        files = expand(self.inputs)
         if not files:
             raise FileNotFoundError(f"no readable input files in {', '.join(self.inputs)}")
-        self.check_settings()
+        check_text_key(files, [self.text_key])
+        self.check_settings(force)
         executor = self.build_executor()
         _clear(f"{self.output}/progress")  # the bar counts this run's documents
         start = time.perf_counter()
@@ -152,6 +165,13 @@ class RefineJob:
 
     def summarize(self, seconds: Optional[float] = None) -> dict:
         return summarize(self.output, seconds)
+
+
+def _identity(settings: dict) -> dict:
+    identity = {k: v for k, v in settings.items() if k not in HOW_TO_RUN}
+    options = identity.get("writer_options") or {}
+    identity["writer_options"] = {k: v for k, v in options.items() if k not in WRITER_LOGISTICS}
+    return identity
 
 
 def summarize(output: str, seconds: Optional[float] = None) -> dict:

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Iterable
 
-from prox.pipeline.documents import PROX, is_dropped, is_empty, is_rejected
+from prox.pipeline.documents import PROX, is_blank, is_dropped, is_empty, is_rejected
 
 STAGES = ("doc", "chunk")
 
@@ -18,6 +18,7 @@ class RunStats:
     dropped: int = 0
     rejected: int = 0
     empty: int = 0
+    blank_lines: int = 0  # blank input lines: no record, so not read, and written nowhere
     writer_errors: int = 0
     reasons: Counter = field(default_factory=Counter)
     lines_removed: int = 0
@@ -34,6 +35,9 @@ class RunStats:
 
     def add(self, document) -> None:
         """Count one document as the output step routes it."""
+        if is_blank(document):
+            self.blank_lines += 1
+            return
         self.read += 1
         if is_rejected(document):
             self.rejected += 1
@@ -106,6 +110,7 @@ class RunStats:
             "rejected": self.rejected,
             "balanced": self.balanced,
             "empty": self.empty,
+            "blank_lines": self.blank_lines,
             "writer_errors": self.writer_errors,
             "reasons": dict(self.reasons.most_common()),
             "lines_removed": self.lines_removed,

@@ -17,10 +17,11 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
 from prox.apply import Thresholds, execute_stored, trace_summary
-from prox.pipeline.documents import is_empty, is_rejected, state, writer_errors
+from prox.pipeline.documents import is_blank, is_empty, is_rejected, state, writer_errors
 from prox.program.executor import execute_doc
 from prox.program.parser import parse_program
 from prox.writers.base import ProgramWriter, Written
+from prox.writers.errors import ModelUnavailable
 
 _PROCESS_WRITERS: dict = {}  # writers built in this process, shared by every step that asks for the same one
 
@@ -77,14 +78,35 @@ class _ProgramStep(PipelineStep):
             if todo:
                 with self.track_time(unit="batch"):
                     start = time.perf_counter()
-                    written = self.write(todo)
+                    written = self.isolated(todo)
                     share = (time.perf_counter() - start) / len(todo)
                 for document, own in zip(todo, written):
                     self.record(document, own, share)
             yield from batch
 
     def wants(self, document: Document) -> bool:
-        return not (is_rejected(document) or is_empty(document) or writer_errors(document))
+        return not (is_rejected(document) or is_blank(document) or is_empty(document) or writer_errors(document))
+
+    def isolated(self, documents: list[Document]) -> list[list[Written]]:
+        """:meth:`write` for the batch; when it fails, document by document, so that a document whose own
+        writing fails gets that error recorded (and is kept unchanged) and the others still get programs."""
+        try:
+            return self.write(documents)
+        except ModelUnavailable:
+            raise  # the model itself cannot be had: no document can be refined
+        except Exception:
+            if len(documents) == 1:
+                raise
+        written = []
+        for document in documents:
+            try:
+                written += self.write([document])
+            except ModelUnavailable:
+                raise
+            except Exception as exc:
+                self.stat_update("isolated_failures")
+                written.append([Written("", error=f"{type(exc).__name__}: {str(exc)[:500]}")])
+        return written
 
     def write(self, documents: list[Document]) -> list[list[Written]]:
         """Store each document's programs in its metadata; what each one cost, per document."""
@@ -172,11 +194,14 @@ class ExecutePrograms(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         with self.exclusion_writer if self.exclusion_writer else nullcontext() as excluded:
             for document in data:
-                if is_rejected(document):
+                if is_rejected(document) or is_blank(document):
                     yield document
                     continue
                 with self.track_time():
-                    self.execute(document)
+                    try:
+                        self.execute(document)
+                    except Exception as exc:  # never seen in the fuzz benchmark; if it happens, one document pays
+                        self.keep_unchanged(document, f"execution failed: {type(exc).__name__}: {str(exc)[:500]}")
                 prox = state(document)
                 self.stat_update(prox["reason"])
                 if not prox["dropped"] or self.keep_dropped:
@@ -186,6 +211,15 @@ class ExecutePrograms(PipelineStep):
                     self.stat_update("dropped")
                     if excluded is not None:
                         excluded.write(document, rank)
+
+    @staticmethod
+    def keep_unchanged(document: Document, error: str) -> None:
+        prox = state(document)
+        raw = document.metadata.get("raw_content", document.text)
+        words = len(raw.split())
+        prox.update(dropped=False, reason="execution_error", doc_reason=None, removed_lines=[], normalizations=[],
+                    errors=[error], words_before=words, words_after=words)
+        document.metadata["raw_content"] = document.text = raw
 
     def execute(self, document: Document) -> None:
         raw, prox = document.text, state(document)

@@ -9,10 +9,11 @@ Where the reference mis-executes malformed programs, ours differs on purpose: se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Union
 
-from prox.program.operations import DocOperation, DropDoc, Normalize, Program, RemoveLines
+from prox.program.limits import growth_limit
+from prox.program.operations import DocOperation, DropDoc, Normalize, Program, RemoveLines, quote
 from prox.program.parser import parse_program
 
 ProgramLike = Union[str, Program, Iterable[str]]
@@ -72,12 +73,21 @@ def named_reason(reason: str, rule: str | None) -> str:
 
 
 def as_program(program: ProgramLike) -> Program:
-    """A :class:`Program` from program text, from chunk program texts (joined with newlines) or as is."""
+    """A :class:`Program` from program text, from chunk program texts or as is.
+
+    Chunk programs are parsed one by one (so the size limits hold per model answer) and joined as if
+    their texts were joined with newlines: parse errors name lines of the joined text."""
     if isinstance(program, Program):
         return program
     if isinstance(program, str):
         return parse_program(program)
-    return parse_program("\n".join(program))
+    operations, errors, offset = [], [], 0
+    for text in program:
+        parsed = parse_program(text)
+        operations += parsed.operations
+        errors += [replace(e, line=e.line + offset) for e in parsed.errors] if offset else parsed.errors
+        offset += text.count("\n") + 1
+    return Program(tuple(operations), tuple(errors))
 
 
 def execute_doc(text: str, program: ProgramLike) -> ExecutionResult:
@@ -108,11 +118,16 @@ def execute_chunk(
 
     normalized = text
     normalizations = []
+    longest = growth_limit(len(text))
     for op in parsed.of_type(Normalize):
         count = 0
         if op.source_str not in ("", " "):
             count = normalized.count(op.source_str)
-            if count:
+            if count and len(normalized) + count * (len(op.target_str) - len(op.source_str)) > longest:
+                errors.append(f"normalize(source_str={quote(op.source_str)[:40]}, ...) skipped: "
+                              f"it would grow the document past {longest:,} characters")
+                count = 0
+            elif count:
                 normalized = normalized.replace(op.source_str, op.target_str)
         normalizations.append(Normalization(op.source_str, op.target_str, count))
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from prox.program.limits import MAX_LINE_NUMBER
+
 DOC_LEVEL = "doc"
 CHUNK_LEVEL = "chunk"
 
@@ -61,6 +63,10 @@ class RemoveLines:
     line_start: int
     line_end: int
     level = CHUNK_LEVEL
+
+    def __post_init__(self):
+        if self.line_start > MAX_LINE_NUMBER or self.line_end > MAX_LINE_NUMBER:  # such a number may not even print
+            raise ValueError(f"remove_lines: line number over the limit of {MAX_LINE_NUMBER:,}")
 
     def __str__(self) -> str:
         return f"remove_lines(line_start={self.line_start}, line_end={self.line_end})"

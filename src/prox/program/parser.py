@@ -8,9 +8,19 @@ names, attribute access, nested calls, expressions, a truncated line) becomes a 
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import warnings
 
+from prox.program.limits import (
+    MAX_JOIN_ATTEMPTS,
+    MAX_JOINED_LINES,
+    MAX_LINE_CHARS,
+    MAX_LINE_NUMBER,
+    MAX_PROGRAM_CHARS,
+    MAX_PROGRAM_LINES,
+    is_text,
+)
 from prox.program.operations import (
     DropDoc,
     KeepDoc,
@@ -35,8 +45,10 @@ SIGNATURES: dict[str, tuple[type, tuple[str, ...], int]] = {
     "keep_chunk": (SkipChunk, (), 0),
 }
 PARAMETER_TYPES = {"line_start": int, "line_end": int, "source_str": str, "target_str": str}
-MAX_LINE_CHARS = 20_000  # longer lines are model run-offs; refuse them before the parser sees them
-MAX_JOINED_LINES = 50  # a triple-quoted string may span this many program lines
+TRIPLE_QUOTES = ('"""', "'''")
+# canonical lines (what str(program) prints) read without building a syntax tree; the same result, faster
+CANONICAL_REMOVE = re.compile(r"remove_lines\(line_start=(0|[1-9][0-9]{0,8}), line_end=(0|[1-9][0-9]{0,8})\)")
+CANONICAL_BARE = {"drop_doc()": DropDoc(), "keep_doc()": KeepDoc(), "skip_chunk()": SkipChunk()}
 
 
 class _Invalid(Exception):
@@ -44,10 +56,22 @@ class _Invalid(Exception):
 
 
 def parse_program(text: str) -> Program:
-    """Parse a program, one call per line; blank lines, comments and markdown fences are skipped."""
+    """Parse a program, one call per line; blank lines, comments and markdown fences are skipped.
+
+    The work is linear in the program's size, and a program past the size limits is parsed up to them,
+    with one error for the rest (see :mod:`prox.program.limits`).
+    """
+    with warnings.catch_warnings():  # invalid escapes in model text are not our warnings to print
+        warnings.simplefilter("ignore")
+        return _parse_lines(text)
+
+
+def _parse_lines(text: str) -> Program:
     operations: list[Operation] = []
     errors: list[ParseError] = []
-    lines = (text or "").split("\n")
+    lines, cut = _bounded_lines(text or "")
+    closers = _closing_lines(lines)
+    budget = 2 * sum(map(len, lines)) + 1_000  # characters re-parsed in joins: the work stays linear
     i = 0
     while i < len(lines):
         start, source = i, lines[i].strip()
@@ -55,16 +79,25 @@ def parse_program(text: str) -> Program:
         if not source or source.startswith("#") or FENCE.fullmatch(source):
             continue
         if len(source) > MAX_LINE_CHARS:
-            errors.append(ParseError(start, source, "line too long"))
+            errors.append(ParseError(start, source[:200], "line too long"))
+            continue
+        if source in CANONICAL_BARE:
+            operations.append(CANONICAL_BARE[source])
+            continue
+        if (match := CANONICAL_REMOVE.fullmatch(source)) and int(match[1]) <= int(match[2]):
+            operations.append(RemoveLines(int(match[1]), int(match[2])))
             continue
         tree, message = _parse(source)
-        if tree is None and ('"""' in source or "'''" in source):
-            # a triple-quoted string may legitimately continue on the next lines
-            for j in range(i, min(len(lines), i + MAX_JOINED_LINES)):
-                joined = "\n".join([source, *lines[i : j + 1]]).strip()
+        if tree is None and budget > 0:
+            # a triple-quoted string may continue on the next lines: try the next few lines that could close it
+            for end in _candidates(closers, source, start):
+                joined = "\n".join(lines[start : end + 1]).strip()
+                budget -= len(joined)
                 tree, _ = _parse(joined)
                 if tree is not None:
-                    source, i = joined, j + 1
+                    source, i = joined, end + 1
+                    break
+                if budget <= 0:
                     break
         if tree is None:
             errors.append(ParseError(start, source, message))
@@ -74,14 +107,42 @@ def parse_program(text: str) -> Program:
                 operations.append(_operation(statement))
             except _Invalid as exc:
                 errors.append(ParseError(start, source, str(exc)))
+    if cut:
+        errors.append(ParseError(len(lines), cut[:80], "program over the size limit "
+                                 f"({MAX_PROGRAM_CHARS:,} characters or {MAX_PROGRAM_LINES:,} lines): the rest is ignored"))
     return Program(tuple(operations), tuple(errors))
+
+
+def _bounded_lines(text: str) -> tuple[list[str], str]:
+    """The program's lines within the size limits, and the text past them ("" when only blanks are)."""
+    head = text[:MAX_PROGRAM_CHARS]
+    lines = head.split("\n")
+    if len(text) > len(head) and len(lines) > 1:
+        lines.pop()  # never parse half a line
+    del lines[MAX_PROGRAM_LINES:]
+    rest = text[sum(len(line) + 1 for line in lines) :]
+    return lines, rest if rest.strip() else ""
+
+
+def _closing_lines(lines: list[str]) -> dict[str, list[int]]:
+    """For each triple quote, the program lines that hold it, in order."""
+    return {quote: [n for n, line in enumerate(lines) if quote in line] for quote in TRIPLE_QUOTES}
+
+
+def _candidates(closers: dict[str, list[int]], source: str, start: int) -> list[int]:
+    """The last lines of the joins worth trying for a line that failed alone: the next few lines holding
+    a triple quote that the line opened. Each join is one parse, so the work stays linear."""
+    ends: set[int] = set()
+    for quote, holders in closers.items():
+        if quote in source:
+            first = bisect.bisect_right(holders, start)
+            ends.update(n for n in holders[first : first + MAX_JOIN_ATTEMPTS] if n - start < MAX_JOINED_LINES)
+    return sorted(ends)
 
 
 def _parse(source: str) -> tuple[ast.Module | None, str]:
     try:
-        with warnings.catch_warnings():  # invalid escapes in model text are not our warnings to print
-            warnings.simplefilter("ignore")
-            return ast.parse(source, mode="exec"), ""
+        return ast.parse(source, mode="exec"), ""
     except SyntaxError as exc:
         return None, f"syntax error: {exc.msg}"
     except (ValueError, MemoryError, RecursionError) as exc:  # null bytes, absurd nesting
@@ -116,6 +177,8 @@ def _operation(statement: ast.stmt) -> Operation:
     if kind is RemoveLines:
         if values["line_start"] < 0 or values["line_end"] < 0:
             raise _Invalid("negative line number")
+        if values["line_start"] > MAX_LINE_NUMBER or values["line_end"] > MAX_LINE_NUMBER:
+            raise _Invalid(f"line number over the limit of {MAX_LINE_NUMBER:,}")
         if values["line_start"] > values["line_end"]:
             raise _Invalid("line_start is after line_end")
     return kind(**values)
@@ -126,6 +189,8 @@ def _literal(name: str, node: ast.expr):
     value = _constant(node)
     if type(value) is not expected:  # bool is an int subclass: refuse it too
         raise _Invalid(f"{name} must be {expected.__name__}")
+    if expected is str and not is_text(value):
+        raise _Invalid(f"{name} is not valid text (a lone surrogate)")
     return value
 
 

@@ -46,8 +46,9 @@ def records(folder: str, kind: str) -> Iterator[dict]:
 
 def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] = None) -> RunReport:
     """Read ``folder`` (a ``prox refine`` or ``prox execute`` output); keep a reservoir sample of documents."""
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"no run folder {folder}")
+    from prox.pipeline.folders import require_run
+
+    require_run(folder, what="a prox refine or prox execute run folder")
     summary_path = os.path.join(folder, "stats.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     report = RunReport(folder, summary, sample_size=sample_size)

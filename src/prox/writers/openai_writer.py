@@ -30,6 +30,20 @@ from prox.writers.prompted import Generation, PromptedWriter
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 MODES = ("completions", "text", "chat")
+MAX_CHARS_PER_TOKEN = 32  # an answer longer than its token budget could hold in characters is not one
+
+
+class InvalidAnswer(ValueError):
+    """A server answer no retry will mend: its text is not a string, or longer than the request allowed."""
+
+
+def answer_text(value: Any, max_tokens: int) -> str:
+    """An answer's text, checked: servers are untrusted input too."""
+    if not isinstance(value, str):
+        raise InvalidAnswer(f"the answer's text is {type(value).__name__}, not a string")
+    if len(value) > max_tokens * MAX_CHARS_PER_TOKEN:
+        raise InvalidAnswer(f"the answer has {len(value):,} characters, more than {max_tokens:,} tokens can hold")
+    return value
 
 
 def _run(coroutine):
@@ -205,7 +219,7 @@ class OpenAIWriter(PromptedWriter):
         def parse(data: dict) -> tuple[str, int | None]:
             choice = data["choices"][0]
             text = choice["message"]["content"] if self.mode == "chat" else choice["text"]
-            return text or "", (data.get("usage") or {}).get("completion_tokens")
+            return answer_text(text, max_new_tokens), (data.get("usage") or {}).get("completion_tokens")
 
         answer, error = await post_with_retries(client, self.base_url + endpoint, body, parse, self.max_retries,
                                                 self.backoff, self._count_request)
@@ -248,6 +262,8 @@ async def post_with_retries(client, url: str, body: dict, parse, max_retries: in
             return None, f"HTTP {response.status_code}: {response.text[:200]}"
         try:
             return parse(response.json()), None
+        except InvalidAnswer as exc:  # asking again gets the same answer
+            return None, f"invalid answer: {exc}"
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             error = f"malformed answer: {type(exc).__name__}: {exc}"
     return None, f"gave up after {max_retries + 1} attempts: {error}"

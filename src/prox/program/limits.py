@@ -6,7 +6,7 @@ error; nothing a program says can crash the executor, hang the parser or blow up
 
 from __future__ import annotations
 
-MAX_PROGRAM_CHARS = 65_536  # one program text (one model answer); the rest is ignored, with one error
+MAX_PROGRAM_CHARS = 32_768  # one program text (one model answer); the rest is ignored, with one error
 MAX_PROGRAM_LINES = 1_000  # same, in lines: a chunk of ~1,500 tokens never needs more
 MAX_LINE_CHARS = 20_000  # longer lines are model run-offs; refused before the parser sees them
 MAX_JOINED_LINES = 50  # a triple-quoted string may span this many program lines ...

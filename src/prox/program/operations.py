@@ -21,6 +21,8 @@ def quote(value: str) -> str:
 
     Non-printable characters are escaped so the literal always sits on one program line.
     """
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # most strings: nothing to escape
     out = ['"']
     for ch in value:
         if ch == "\\":

@@ -33,6 +33,7 @@ from prox.program.operations import (
 )
 
 FENCE = re.compile(r"```[\w+-]*")  # a markdown code fence line, with an optional language
+NON_BLANK = re.compile(r"\S")
 
 # name -> (operation class, parameter names in positional order, number of required parameters)
 SIGNATURES: dict[str, tuple[type, tuple[str, ...], int]] = {
@@ -67,25 +68,24 @@ def parse_program(text: str) -> Program:
 
 
 def _parse_lines(text: str) -> Program:
-    operations: list[Operation] = []
-    errors: list[ParseError] = []
+    program = _Builder()
     lines, cut = _bounded_lines(text or "")
     closers = _closing_lines(lines)
     budget = 2 * sum(map(len, lines)) + 1_000  # characters re-parsed in joins: the work stays linear
     i = 0
-    while i < len(lines):
+    while i < len(lines) and not program.full:
         start, source = i, lines[i].strip()
         i += 1
         if not source or source.startswith("#") or FENCE.fullmatch(source):
             continue
         if len(source) > MAX_LINE_CHARS:
-            errors.append(ParseError(start, source[:200], "line too long"))
+            program.error(start, source[:200], "line too long")
             continue
         if source in CANONICAL_BARE:
-            operations.append(CANONICAL_BARE[source])
+            program.add(CANONICAL_BARE[source], start, source)
             continue
         if (match := CANONICAL_REMOVE.fullmatch(source)) and int(match[1]) <= int(match[2]):
-            operations.append(RemoveLines(int(match[1]), int(match[2])))
+            program.add(RemoveLines(int(match[1]), int(match[2])), start, source)
             continue
         tree, message = _parse(source)
         if tree is None and budget > 0:
@@ -100,28 +100,59 @@ def _parse_lines(text: str) -> Program:
                 if budget <= 0:
                     break
         if tree is None:
-            errors.append(ParseError(start, source, message))
+            program.error(start, source, message)
             continue
         for statement in tree.body:
             try:
-                operations.append(_operation(statement))
+                program.add(_operation(statement), start, source)
             except _Invalid as exc:
-                errors.append(ParseError(start, source, str(exc)))
-    if cut:
-        errors.append(ParseError(len(lines), cut[:80], "program over the size limit "
-                                 f"({MAX_PROGRAM_CHARS:,} characters or {MAX_PROGRAM_LINES:,} lines): the rest is ignored"))
-    return Program(tuple(operations), tuple(errors))
+                program.error(start, source, str(exc))
+    if cut and not program.full:
+        program.error(len(lines), cut, OVER_LIMIT)
+    return Program(tuple(program.operations), tuple(program.errors))
+
+
+OVER_LIMIT = f"program over the size limit ({MAX_PROGRAM_CHARS:,} characters or {MAX_PROGRAM_LINES:,} lines): the rest is ignored"
+
+
+class _Builder:
+    """Operations and errors as they are parsed. The program's canonical text (``str(program)``) must fit
+    the limits too, so that it always parses back: an operation too long to print on one line is an error,
+    and the program ends, with one error, where its canonical text would outgrow the size limit."""
+
+    def __init__(self):
+        self.operations: list[Operation] = []
+        self.errors: list[ParseError] = []
+        self.size = 0
+        self.full = False
+
+    def add(self, operation: Operation, line: int, source: str) -> None:
+        if self.full:
+            return  # the rest of the program is ignored, and already said so
+        width = len(source) if source in CANONICAL_BARE else len(str(operation))
+        if width > MAX_LINE_CHARS:
+            self.error(line, source, "operation too long to print on one line")
+        elif len(self.operations) >= MAX_PROGRAM_LINES or self.size + width + 1 > MAX_PROGRAM_CHARS:
+            self.error(line, source, OVER_LIMIT)
+            self.full = True
+        else:
+            self.operations.append(operation)
+            self.size += width + 1
+
+    def error(self, line: int, source: str, message: str) -> None:
+        self.errors.append(ParseError(line, source, message))
 
 
 def _bounded_lines(text: str) -> tuple[list[str], str]:
-    """The program's lines within the size limits, and the text past them ("" when only blanks are)."""
+    """The program's lines within the size limits, and the start of the text past them ("" when only blanks are)."""
     head = text[:MAX_PROGRAM_CHARS]
     lines = head.split("\n")
     if len(text) > len(head) and len(lines) > 1:
         lines.pop()  # never parse half a line
     del lines[MAX_PROGRAM_LINES:]
-    rest = text[sum(len(line) + 1 for line in lines) :]
-    return lines, rest if rest.strip() else ""
+    kept = sum(len(line) + 1 for line in lines)
+    rest = NON_BLANK.search(text, kept) if kept < len(text) else None
+    return lines, text[rest.start() : rest.start() + 80] if rest else ""
 
 
 def _closing_lines(lines: list[str]) -> dict[str, list[int]]:

@@ -81,7 +81,8 @@ class LineRules:
         strong = [k or (s >= 2 and not t) for k, s, t in zip(keyword, separators, terminal)]
         # short unpunctuated lines are navigation when they come in runs (boilerplate lines join runs)
         weak = [a or b for a, b in zip(unpunctuated_short, strong)]
-        flags = [strong[i] or (unpunctuated_short[i] and self._in_run(weak, i)) for i in range(len(stripped))]
+        runs = run_lengths(weak)
+        flags = [s or (u and r >= self.run_length) for s, u, r in zip(strong, unpunctuated_short, runs)]
         # menus, sidebars, comments and footers lie outside the page's main stretch of prose
         prose = [n >= self.prose_words and t for n, t in zip(words, terminal)]
         start, end = main_block(words, prose, self.block_cost)
@@ -92,15 +93,17 @@ class LineRules:
                     flags[i] = True
         return LineSignals(stripped, words, terminal, keyword, separators, prose, (start, end), flags)
 
-    def _in_run(self, flags: list[bool], i: int) -> bool:
-        if not flags[i]:
-            return False
-        start = end = i
-        while start > 0 and flags[start - 1]:
-            start -= 1
-        while end + 1 < len(flags) and flags[end + 1]:
-            end += 1
-        return end - start + 1 >= self.run_length
+
+def run_lengths(flags: Sequence[bool]) -> list[int]:
+    """For each position, the length of the run of True values it stands in (0 where False): one pass."""
+    lengths = [0] * len(flags)
+    start = 0
+    for i in range(len(flags) + 1):
+        if i == len(flags) or not flags[i]:
+            for j in range(start, i):
+                lengths[j] = i - start
+            start = i + 1
+    return lengths
 
 
 def main_block(words: Sequence[float], prose: Sequence[bool], cost: float) -> tuple[int, int]:

@@ -24,6 +24,7 @@ import threading
 from typing import Any, Sequence
 
 from prox.constrain.gbnf import DOC_GRAMMAR, grammar_of
+from prox.program.limits import mend
 from prox.text.prompts import SYSTEM_PROMPT, Prompt
 from prox.writers.base import Written
 from prox.writers.prompted import Generation, PromptedWriter
@@ -38,12 +39,12 @@ class InvalidAnswer(ValueError):
 
 
 def answer_text(value: Any, max_tokens: int) -> str:
-    """An answer's text, checked: servers are untrusted input too."""
+    """An answer's text, checked (servers are untrusted input too), with text that cannot be written mended."""
     if not isinstance(value, str):
         raise InvalidAnswer(f"the answer's text is {type(value).__name__}, not a string")
     if len(value) > max_tokens * MAX_CHARS_PER_TOKEN:
         raise InvalidAnswer(f"the answer has {len(value):,} characters, more than {max_tokens:,} tokens can hold")
-    return value
+    return mend(value)
 
 
 def _run(coroutine):

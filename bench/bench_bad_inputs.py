@@ -1,0 +1,260 @@
+"""A corpus of hostile records through `prox refine` and `prox execute`: nothing stops a run, nothing is lost.
+
+The corpus mixes good pages with every kind of bad input found so far: invalid JSON and UTF-8, records
+nested 200,000 deep, non-objects, missing or non-string text, lone surrogates, a byte-order mark, blank
+and CRLF lines, a 5 MB line, a 200,000-line document, a gzip cut short, a zstd file cut in its third
+frame, a truncated Parquet file, and stored programs a hostile model would write (huge line numbers,
+lone surrogates, exponential normalizations, thousands of unterminated quotes). With ``--model``, the
+chunk and doc programs come from a local server that answers like such a model instead.
+
+Checked for each command: exit status 0, every readable record in exactly one output (by id), every
+unreadable one in ``rejected`` naming its file, read == kept + dropped + rejected, every output line
+valid JSON in valid UTF-8.
+
+    python bench/bench_bad_inputs.py --scale 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PAGE = ["Home | News | Sport | Contact", "Log in | Register",
+        "The river town kept its old stone bridge after the flood because the builders had set it on bedrock.",
+        "Engineers who surveyed it a century later found the arches had barely moved, and the mortar was sound.",
+        "Today the bridge carries foot traffic only, and the town holds a market on it every second Saturday.",
+        "Local historians keep a small museum near the east bank with photographs of the flood and the rebuilding.",
+        "Visitors can walk the old towpath to the mill, where the wheel still turns on weekends in summer.",
+        "Share on Facebook", "Copyright 2024 Example Media. All rights reserved."]
+HOSTILE_PROGRAMS = [
+    "remove_lines(line_start=0, line_end=0x" + "f" * 5000 + ")",
+    "remove_lines(line_start=" + "9" * 4000 + ", line_end=3)",
+    'normalize(source_str="bridge", target_str="\\ud800")',
+    "\n".join(['normalize(source_str="a", target_str="aa")'] * 20),
+    "\n".join(["normalize(source_str='''x"] * 800),
+    "(" * 19000,
+    "__import__('os').system('echo pwned')",
+    "remove_lines(line_start=1, line_end=1)\n" * 1500,
+]
+# answers of the hostile model server, by a marker the page carries
+ANSWERS = {"SURROGATE": 'normalize(source_str="a", target_str="\ud800")', "HEXLINE": HOSTILE_PROGRAMS[0],
+           "GROW": HOSTILE_PROGRAMS[3], "QUOTES": "\n".join(["normalize(source_str='''x"] * 200), "NULL": None,
+           "HUGE": "remove_lines(line_start=0, line_end=0)\n" * 150_000}
+
+
+def page(i: int, marker: str = "") -> str:
+    return "\n".join([f"Story {i}: a report from the river town. {marker}".strip(), *PAGE])
+
+
+def build(folder: Path, scale: int = 20, seed: int = 0) -> dict:
+    """Write the hostile corpus; returns what a run must account for: ids that must come out once, and the
+    files that must yield a rejection."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    expected: set[str] = set()  # ids that must appear in kept or dropped exactly once
+    maybe: set[str] = set()  # ids in files cut short: once at most
+    rejected_files: set[str] = set()
+    counter = iter(range(10**9))
+
+    def good(prefix: str, program: bool = True, marker: str = "") -> dict:
+        n = next(counter)
+        record = {"id": f"{prefix}-{n}", "text": page(n, marker)}
+        if program:
+            record["raw_content"] = record["text"]
+            record["metadata"] = {"doc_program": "keep_doc()", "chunk_program": [rng.choice(HOSTILE_PROGRAMS + ["skip_chunk()"] * 4)]}
+        return record
+
+    def write(name: str, lines: list, opener=None) -> Path:
+        path = folder / name
+        data = b"".join((line if isinstance(line, bytes) else json.dumps(line).encode()) + b"\n" for line in lines)
+        path.write_bytes(opener(data) if opener else data)
+        return path
+
+    records = [good("good") for _ in range(scale)]
+    expected.update(r["id"] for r in records)
+    write("a_good.jsonl", records)
+
+    bad_lines, kept_ids = [], []
+    for _ in range(scale):
+        record = good("mixed")
+        kept_ids.append(record["id"])
+        bad_lines += [record, b'{"id": "broken", "text": "no closing brace"', b"\xff\xfe not utf-8", b"[1, 2, 3]",
+                      json.dumps({"id": "no-text"}).encode(), json.dumps({"id": "int-text", "text": 5}).encode(),
+                      b"[" * 200_000 + b"]" * 200_000, b"{\"a\":" * 50_000 + b"1" + b"}" * 50_000, b"   ", b"\x00"]
+    expected.update(kept_ids)
+    write("b_mixed.jsonl", bad_lines)
+    rejected_files.add("b_mixed.jsonl")
+
+    surrogate = [{"id": f"surrogate-{i}", "text": page(i) + " \ud800 \udfff", "metadata": {"note": "\ud83d"}} for i in range(scale)]
+    expected.update(r["id"] for r in surrogate)
+    path = folder / "c_surrogates.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in surrogate) + "\n", encoding="ascii")
+
+    bom = [good("bom", program=False) for _ in range(scale)]
+    expected.update(r["id"] for r in bom)
+    (folder / "d_bom_crlf.jsonl").write_bytes(b"\xef\xbb\xbf" + b"\r\n\r\n".join(json.dumps(r).encode() for r in bom) + b"\r\n\n\n")
+
+    big = [{"id": "five-mb-line", "text": ("word " * 1_000_000).strip()}, {"id": "many-lines", "text": "\n".join(f"line {i} of a long list" for i in range(200_000))}]
+    expected.update(r["id"] for r in big)
+    write("e_big.jsonl", big)
+
+    cut = [good("gzip") for _ in range(scale * 5)]
+    data = gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in cut))
+    (folder / "f_cut.jsonl.gz").write_bytes(data[: len(data) * 2 // 3])
+    maybe.update(r["id"] for r in cut)
+    rejected_files.add("f_cut.jsonl.gz")
+
+    import zstandard
+
+    compressor, frames = zstandard.ZstdCompressor(), []
+    zstd_records = [good("zstd") for _ in range(scale * 3)]
+    for third in range(3):
+        part = zstd_records[third * scale : (third + 1) * scale]
+        frames.append(compressor.compress(b"".join(json.dumps(r).encode() + b"\n" for r in part)))
+    expected.update(r["id"] for r in zstd_records[: 2 * scale])
+    maybe.update(r["id"] for r in zstd_records[2 * scale :])
+    (folder / "g_cut_frames.jsonl.zst").write_bytes(frames[0] + frames[1] + frames[2][: len(frames[2]) // 2])
+    rejected_files.add("g_cut_frames.jsonl.zst")
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist([{"id": f"parquet-{i}", "text": page(i)} for i in range(scale)])
+    pq.write_table(table, folder / "h_cut.parquet")
+    raw = (folder / "h_cut.parquet").read_bytes()
+    (folder / "h_cut.parquet").write_bytes(raw[: len(raw) // 2])
+    rejected_files.add("h_cut.parquet")
+
+    markers = [good("model", program=False, marker=marker) for marker in ANSWERS for _ in range(max(1, scale // 10))]
+    expected.update(r["id"] for r in markers)
+    write("i_model_markers.jsonl", markers)
+    return {"expected": sorted(expected), "maybe": sorted(maybe), "rejected_files": sorted(rejected_files)}
+
+
+def read_outputs(run: Path) -> dict[str, list[dict]]:
+    """Every output record by kind; raises when a line is not valid UTF-8 JSON."""
+    import pyarrow.parquet as pq
+
+    found: dict[str, list[dict]] = {"kept": [], "dropped": [], "rejected": []}
+    for kind in found:
+        paths = sorted((run / kind).glob("*")) if (run / kind).is_dir() else sorted(run.glob(f"{kind}.*"))
+        for path in paths:
+            if path.suffix == ".parquet":
+                found[kind] += pq.read_table(path).to_pylist()
+                continue
+            data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            found[kind] += [json.loads(line) for line in data.decode("utf-8").splitlines() if line]
+    return found
+
+
+def check(run: Path, manifest: dict, stats: dict) -> dict:
+    """The accounting claims; a dict of what failed (empty when all hold) and the figures."""
+    outputs = read_outputs(run)
+    ids = [str(r["id"]) for kind in ("kept", "dropped") for r in outputs[kind]]
+    failures = []
+    duplicates = len(ids) - len(set(ids))
+    if duplicates:
+        failures.append(f"{duplicates} documents written twice")
+    missing = set(manifest["expected"]) - set(ids)
+    if missing:
+        failures.append(f"{len(missing)} readable records missing, e.g. {sorted(missing)[:3]}")
+    unexpected = set(ids) - set(manifest["expected"]) - set(manifest["maybe"])
+    if unexpected:
+        failures.append(f"{len(unexpected)} unexpected documents, e.g. {sorted(unexpected)[:3]}")
+    named = {os.path.basename(str(r.get("file", ""))) for r in outputs["rejected"]}
+    unnamed = set(manifest["rejected_files"]) - named
+    if unnamed:
+        failures.append(f"no rejection names {sorted(unnamed)}")
+    counted = len(outputs["kept"]) + len(outputs["dropped"]) + len(outputs["rejected"])
+    if counted != stats.get("read"):
+        failures.append(f"outputs hold {counted} records, stats say {stats.get('read')} read")
+    if stats.get("kept", 0) + stats.get("dropped", 0) + stats.get("rejected", 0) != stats.get("read"):
+        failures.append("kept + dropped + rejected != read")
+    return {"failures": failures, "read": stats.get("read"), "kept": stats.get("kept"), "dropped": stats.get("dropped"),
+            "rejected": stats.get("rejected"), "blank_lines": stats.get("blank_lines")}
+
+
+def prox(*args: str, timeout: float = 1800) -> tuple[int, str, float]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "prox.cli", *args], capture_output=True, text=True, timeout=timeout)
+    return done.returncode, done.stdout + done.stderr, time.perf_counter() - start
+
+
+def hostile_server():
+    """A local OpenAI-compatible server that answers like a hostile model (by the page's marker)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            prompt = body.get("prompt") if isinstance(body.get("prompt"), str) else json.dumps(body)
+            chunk = "[doc]" in prompt
+            text = "skip_chunk()" if chunk else "keep_doc()"
+            for marker, answer in ANSWERS.items():
+                if marker in prompt:
+                    text = answer if chunk or answer is None or marker == "HUGE" else text
+            data = json.dumps({"choices": [{"text": text}], "usage": {"completion_tokens": 8}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+def run(scale: int = 20, tokenizer: str | None = None, workdir: str | None = None) -> dict:
+    """Build the corpus, run the commands, check them; the figures per command."""
+    root = Path(workdir or tempfile.mkdtemp(prefix="prox-bad-inputs-"))
+    corpus = root / "corpus"
+    manifest = build(corpus, scale)
+    results = {}
+    commands = {
+        "refine": ["refine", str(corpus), "-o", str(root / "refine"), "--checkpoint-every", "50", "--no-progress"],
+        "execute": ["execute", str(corpus), "-o", str(root / "execute")],
+    }
+    server = None
+    if tokenizer:
+        server, url = hostile_server()
+        commands["refine (hostile model)"] = [
+            "refine", str(corpus), "-o", str(root / "model"), "--backend", "openai", "--doc-model", "hostile",
+            "--chunk-model", "hostile", "--no-constrained", "-O", f"base_url={url}", "-O", f"tokenizer={tokenizer}",
+            "-O", "mode=text", "-O", "max_retries=0", "--no-progress"]
+    try:
+        for name, args in commands.items():
+            status, output, seconds = prox(*args)
+            folder = Path(args[args.index("-o") + 1])
+            stats = json.loads((folder / "stats.json").read_text()) if (folder / "stats.json").exists() else {}
+            figures = check(folder, manifest, stats) if status == 0 else {"failures": [f"exit {status}: {output[-2000:]}"]}
+            results[name] = {"exit": status, "seconds": round(seconds, 1), **figures}
+    finally:
+        if server:
+            server.shutdown()
+    return {"records_written": len(manifest["expected"]) + len(manifest["maybe"]), "commands": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=20, help="good records per file (the hostile ones scale with it)")
+    parser.add_argument("--model", default=None, help="a tokenizer folder: also refine with a hostile model server")
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+    print(json.dumps(run(args.scale, args.model, args.workdir), indent=2))
+
+
+if __name__ == "__main__":
+    main()

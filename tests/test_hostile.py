@@ -120,22 +120,28 @@ def test_the_fuzz_benchmark_sample_raises_nothing():
 
 
 # --- per-document isolation in the steps ----------------------------------------------------------------------
+class Exploding:
+    """A writer that raises for any batch holding a document marked BOOM."""
+
+    name = "exploding"
+
+    def write_doc(self, documents):
+        from prox.writers.base import Written
+
+        if any("BOOM" in d for d in documents):
+            raise RuntimeError("the model fell over")
+        return [Written("keep_doc()") for _ in documents]
+
+    def write_chunk(self, chunks):
+        from prox.writers.base import Written
+
+        return [Written("skip_chunk()") for _ in chunks]
+
+
 def test_a_writer_that_fails_on_one_document_costs_only_that_document():
     from datatrove.data import Document
 
     from prox.pipeline.steps import ExecutePrograms, WriteDocPrograms
-    from prox.writers.base import Written
-
-    class Exploding:
-        name = "exploding"
-
-        def write_doc(self, documents):
-            if any("BOOM" in d for d in documents):
-                raise RuntimeError("the model fell over")
-            return [Written("keep_doc()") for _ in documents]
-
-        def write_chunk(self, chunks):
-            return [Written("skip_chunk()") for _ in chunks]
 
     documents = [Document(text=article(i, "BOOM" if i == 2 else ""), id=str(i), metadata={"prox": {}}) for i in range(4)]
     step = WriteDocPrograms(writer=Exploding(), batch_size=4)
@@ -143,6 +149,26 @@ def test_a_writer_that_fails_on_one_document_costs_only_that_document():
     reasons = [d.metadata["prox"]["reason"] for d in done]
     assert reasons == ["keep_doc", "keep_doc", "writer_error", "keep_doc"]
     assert "the model fell over" in done[2].metadata["prox"]["writer_errors"][0] and done[2].text == documents[2].text
+
+
+def test_the_python_refiner_isolates_documents_too():
+    import prox
+
+    results = prox.Refiner(stages=["doc"], doc_writer=Exploding()).refine([article(0), article(1, "BOOM"), article(2)])
+    assert [r.reason for r in results] == ["keep_doc", "writer_error", "keep_doc"]
+    assert "fell over" in results[1].errors[0] and results[1].text == article(1, "BOOM")
+
+
+def test_a_report_survives_output_records_it_cannot_read(tmp_path):
+    from prox.report.html import write_report
+
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": str(i), "text": article(i)} for i in range(3)])
+    assert runner.invoke(app, ["refine", str(source), "-o", str(tmp_path / "run"), "--no-progress"]).exit_code == 0
+    (part,) = (tmp_path / "run/kept").glob("*.jsonl")
+    with part.open("a") as handle:
+        handle.write(json.dumps({"id": "odd", "text": "x", "metadata": {"prox": {"words_before": "many"}}}) + "\n")
+    html = Path(write_report(str(tmp_path / "run"))).read_text()
+    assert "1 output records had metadata this report cannot read" in html
 
 
 def test_a_document_that_cannot_be_written_is_set_aside_and_the_task_goes_on(tmp_path):

@@ -80,7 +80,9 @@ def render(report: RunReport) -> str:
         "<h1>prox report</h1>",
         f'<p class="meta">Run folder <code>{escape(report.folder)}</code>, generated {escape(time.strftime("%Y-%m-%d %H:%M"))}. '
         f'Charts count all {report.documents:,} output documents; <strong id="sample-note">the document list is a random sample of '
-        f"{len(report.sample):,} of {report.documents:,}</strong>.</p>",
+        f"{len(report.sample):,} of {report.documents:,}</strong>."
+        + (f" {report.unreadable:,} output records had metadata this report cannot read and are not in the charts."
+           if report.unreadable else "") + "</p>",
         _figures(report),
         '<section class="charts">',
         _chart("Words kept per document", [(f"{10 * b}-{10 * b + 9}%" if b < 10 else "100%", report.kept_share[b]) for b in range(11)], "documents"),

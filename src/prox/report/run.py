@@ -28,6 +28,7 @@ class RunReport:
     sources: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))  # docs, kept, words before, after
     sample: list[DocView] = field(default_factory=list)
     sample_size: int = 0
+    unreadable: int = 0  # output records whose metadata could not be read (written by another tool)
 
 
 def output_files(folder: str, kind: str) -> list[str]:
@@ -57,19 +58,11 @@ def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] 
     for kind in KINDS:
         for record in records(folder, kind):
             report.documents += 1
-            prox = prox_metadata(record)
-            dropped = kind == "dropped"
-            report.reasons[str(prox.get("reason", "unknown"))] += 1
-            before = int(prox.get("words_before") or len(str(record.get("raw_content", "")).split()))
-            after = 0 if dropped else len(str(record.get("text", "")).split())
-            report.kept_share[min(10, int(10 * after / before)) if before else 0] += 1
-            removed = sum(end - start + 1 for start, end in prox.get("removed_lines", []))
-            report.operations[min(20, removed + sum(1 for n in prox.get("normalizations", []) if n.get("count")))] += 1
-            figures = report.sources[source_of(record)]
-            figures[0] += 1
-            figures[1] += not dropped
-            figures[2] += before
-            figures[3] += after
+            try:
+                _count(report, record, kind == "dropped")
+            except Exception:  # a record some other tool wrote oddly: shown, never fatal
+                report.unreadable += 1
+                continue
             if ids is not None:
                 if str(record.get("id")) in ids:
                     reservoir.append(record)
@@ -82,5 +75,26 @@ def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] 
             report.rejected_total += 1
             if len(report.rejected) < 50:
                 report.rejected.append(item.data)
-    report.sample = [view(record) for record in reservoir]
+    report.sample = []
+    for record in reservoir:
+        try:
+            report.sample.append(view(record))
+        except Exception:
+            report.unreadable += 1
     return report
+
+
+def _count(report: RunReport, record: dict, dropped: bool) -> None:
+    """Add one output record to the report's figures."""
+    prox = prox_metadata(record)
+    report.reasons[str(prox.get("reason", "unknown"))] += 1
+    before = int(prox.get("words_before") or len(str(record.get("raw_content", "")).split()))
+    after = 0 if dropped else len(str(record.get("text", "")).split())
+    report.kept_share[min(10, int(10 * after / before)) if before else 0] += 1
+    removed = sum(end - start + 1 for start, end in prox.get("removed_lines", []))
+    report.operations[min(20, removed + sum(1 for n in prox.get("normalizations", []) if n.get("count")))] += 1
+    figures = report.sources[source_of(record)]
+    figures[0] += 1
+    figures[1] += not dropped
+    figures[2] += before
+    figures[3] += after

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -16,6 +17,7 @@ app = typer.Typer(help="Refine pre-training corpora by programming every example
 console = Console(stderr=True)
 # what a user's mistake raises (a missing or unreadable file, a bad path, a bad value, a missing extra,
 # a model that cannot be loaded, a run folder that is not one): one line and exit status 2, never a traceback
+# (PROX_TRACEBACK=1 shows it)
 USER_ERRORS: tuple = (OSError, ValueError, ImportError)
 
 
@@ -31,6 +33,8 @@ def command(*args, **kwargs):
             try:
                 return function(*a, **k)
             except (*USER_ERRORS, ModelUnavailable) as exc:
+                if os.environ.get("PROX_TRACEBACK"):  # for a bug report
+                    raise
                 fail(exc)
 
         return register(run)
@@ -40,8 +44,7 @@ def command(*args, **kwargs):
 
 def fail(error, status: int = 2):
     """Print one error line and exit with ``status``."""
-    message = str(error) if not isinstance(error, KeyError) or not error.args else str(error.args[0])
-    console.print(f"error: {message or type(error).__name__}", style="red", soft_wrap=True, markup=False, highlight=False)
+    console.print(f"error: {str(error) or type(error).__name__}", style="red", soft_wrap=True, markup=False, highlight=False)
     raise typer.Exit(status)
 
 

@@ -187,37 +187,31 @@ def _read_jsonl(path: str) -> Iterator[Union[Record, Rejected]]:
 READ_BLOCK = 1 << 16
 
 
-def _gunzip(raw) -> Iterator[bytes]:
-    """Decompressed blocks of a (possibly multi-member) gzip stream, up to where it breaks off."""
-    import zlib
-
-    inflate, inside = zlib.decompressobj(wbits=31), False
-    while block := raw.read(READ_BLOCK):
-        while block:
-            inside = True
-            yield inflate.decompress(block)
-            block = inflate.unused_data
-            if inflate.eof:  # a member ended; another may follow
-                inflate, inside = zlib.decompressobj(wbits=31), False
-    if inside:
-        raise EOFError("compressed file ended before the end-of-stream marker was reached")
-
-
-def _unzstd(raw) -> Iterator[bytes]:
-    """Decompressed blocks of a (possibly multi-frame) zstd stream, up to where it breaks off."""
-    import zstandard
-
-    start = zstandard.ZstdDecompressor().decompressobj
+def _members(raw, start, unit: str) -> Iterator[bytes]:
+    """Decompressed blocks of a stream of compressed units (gzip members, zstd frames), one decompressor
+    per unit (``start()`` makes one), up to where the stream breaks off: a unit cut short is an error."""
     inflate, inside = start(), False
     while block := raw.read(READ_BLOCK):
         while block:
             inside = True
             yield inflate.decompress(block)
             block = inflate.unused_data
-            if inflate.eof:  # a frame ended; another may follow
+            if inflate.eof:  # a unit ended; another may follow
                 inflate, inside = start(), False
     if inside:
-        raise EOFError("compressed file ended in the middle of a zstd frame")
+        raise EOFError(f"compressed file ended in the middle of a {unit}")
+
+
+def _gunzip(raw) -> Iterator[bytes]:
+    import zlib
+
+    return _members(raw, lambda: zlib.decompressobj(wbits=31), "gzip member")
+
+
+def _unzstd(raw) -> Iterator[bytes]:
+    import zstandard
+
+    return _members(raw, zstandard.ZstdDecompressor().decompressobj, "zstd frame")
 
 
 def _decode_line(path: str, index: int, raw: bytes, offset: int = 0) -> Union[Record, Rejected]:

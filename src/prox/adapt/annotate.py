@@ -289,11 +289,13 @@ def annotate(inputs: Sequence[str], output: str, teacher: Teacher, domain: str =
     import os
     from itertools import islice
 
-    from prox.records import Record, RecordWriter, expand, read_records
+    from prox.records import Record, RecordWriter, check_text_key, expand, read_records
 
     prompts, stats = Prompts.load(domain), AnnotationStats()
+    files = expand(list(inputs))
+    check_text_key(files, [text_key])  # a wrong key would send no document and label nothing
     os.makedirs(output, exist_ok=True)
-    items = read_records(expand(list(inputs)))
+    items = read_records(files)
     with RecordWriter(os.path.join(output, "annotations.jsonl")) as annotations, \
             RecordWriter(os.path.join(output, "invalid.jsonl")) as invalid:
         while batch := list(islice(items, batch_size if limit is None else max(0, min(batch_size, limit - stats.documents)))):

@@ -39,9 +39,13 @@ class ReadRecords(BaseReader):
         limit: int = -1,
         checkpoints: Optional[Checkpoints] = None,
         total_limit: Optional[int] = None,
+        blanks: bool = False,
     ):
+        """``blanks=True`` passes blank lines on as *blank* documents, for :class:`WriteOutputs` to count in
+        the run's figures (``prox refine`` does); otherwise they are counted in this step's stats only."""
         super().__init__(limit=limit, text_key=text_key, id_key=id_key)
         self.total_limit = total_limit
+        self.blanks = blanks
         self.inputs = list(inputs)
         self.checkpoints = checkpoints
         self._files: Optional[list[str]] = None
@@ -68,15 +72,19 @@ class ReadRecords(BaseReader):
         skip = self.checkpoints.committed_documents(rank) if self.checkpoints else 0
         if skip:
             logger.info(f"task {rank}: {skip} documents were committed by an earlier run; skipping them")
-        position, done = -1, 0
+        position, records, done = -1, 0, 0  # blank lines take a position (resuming counts them) but no share of the limit
         for path, size in zip(files, sizes):
             offset = 0
             for item in read_file(path, blanks=True):
                 position += 1
-                if limit != -1 and position >= limit:
+                records += not isinstance(item, Blank)
+                if limit != -1 and records > limit:
                     return
                 offset = getattr(item, "offset", offset) or offset
                 if position < skip:
+                    continue
+                if isinstance(item, Blank) and not self.blanks:
+                    self.stat_update("blank_lines")
                     continue
                 with self.track_time():
                     try:

@@ -70,7 +70,7 @@ class RefineJob:
 
         output = WriteOutputs(self.output, self.output_format, self.checkpoint_every)
         steps: list = [ReadRecords(self.inputs, self.text_key, self.id_key, checkpoints=output.checkpoints,
-                                          total_limit=self.limit)]
+                                   total_limit=self.limit, blanks=True)]
         options = dict(self.writer_options)
         # batch_size is the steps' documents per batch; a writer option of that name is the model's prompts per batch
         prompts_per_batch = options.pop("batch_size", None)

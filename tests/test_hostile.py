@@ -188,6 +188,21 @@ def test_a_document_that_cannot_be_written_is_set_aside_and_the_task_goes_on(tmp
     assert "could not be written" in found["rejected"][0]["error"] and found["rejected"][0]["id"] == "1"
 
 
+def test_records_that_do_not_fit_a_parquet_output_are_set_aside(tmp_path):
+    records = [{"id": str(i), "text": article(i), "source_id": "s" if i == 0 else i,
+                "metadata": {"chunk_program": ["skip_chunk()"]}} for i in range(6)]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    result = runner.invoke(app, ["execute", str(source), "-o", str(tmp_path / "out"), "--format", "parquet"])
+    assert result.exit_code == 0, result.output
+    import pyarrow.parquet as pq
+
+    stats = json.loads((tmp_path / "out/stats.json").read_text())
+    rejected = read_jsonl(tmp_path / "out/rejected.jsonl")
+    assert stats["kept"] == pq.read_table(tmp_path / "out/kept.parquet").num_rows == 1
+    assert stats["rejected"] == len(rejected) == 5 and "Parquet schema" in rejected[0]["error"]
+    assert sum(stats["reasons"].values()) == stats["kept"] + stats["dropped"]
+
+
 # --- no document lost silently ----------------------------------------------------------------------------------
 def test_a_deeply_nested_record_costs_only_its_line(tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": article(0)}, b"[" * 200_000 + b"]" * 200_000,

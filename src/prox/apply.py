@@ -189,6 +189,17 @@ def apply_files(
             stats.program_errors += trace.error_count
             stats.words_before += trace.words_before
             stats.words_after += len(result.text.split())
+        for writer, was_dropped in ((kept, False), (dropped, True)):  # Parquet records the file's schema cannot hold
+            writer.flush()
+            for record, why in writer.misfits:
+                reason = ((record.get("metadata") or {}).get("prox") or {}).get("reason")
+                stats.reasons[reason] -= 1
+                stats.reasons += Counter()  # drop the reasons that no record has left
+                rejected.write(mend({"file": output_dir, "where": f"record {record.get('id')!r}", "error": why,
+                                     "raw": json.dumps(record, ensure_ascii=False, default=str)}))
+                stats.rejected += 1
+                stats.dropped -= was_dropped
+                stats.kept -= not was_dropped
     stats.seconds = time.perf_counter() - start
     with open(os.path.join(output_dir, "stats.json"), "w") as handle:
         json.dump(stats.as_dict(), handle, indent=2)

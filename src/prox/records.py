@@ -296,11 +296,15 @@ def _read_arrow(path: str) -> Iterator[Union[Record, Rejected]]:
 
 
 class RecordWriter:
-    """Writes dicts to a JSONL (optionally compressed) or Parquet file, created on the first record."""
+    """Writes dicts to a JSONL (optionally compressed) or Parquet file, created on the first record.
+
+    A Parquet file has one schema (the first batch's); a record that does not fit it (a field that is a
+    number here and a string there) is not written but kept in ``misfits`` for the caller to set aside."""
 
     def __init__(self, path: str):
         self.path = path
         self.count = 0
+        self.misfits: list[tuple[dict, str]] = []  # (record, why) for Parquet records the schema cannot hold
         self._handle = None
         self._parquet = None
         self._buffer: list[dict] = []
@@ -310,30 +314,41 @@ class RecordWriter:
         if is_parquet(self.path):
             self._buffer.append(data)
             if len(self._buffer) >= PARQUET_BATCH:
-                self._flush()
+                self.flush()
             return
         if self._handle is None:
             self._handle = _open_write(self.path)
         self._handle.write((json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8"))
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write buffered Parquet records (so that ``misfits`` is complete); nothing to do for JSONL."""
+        if not self._buffer:
+            return
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if not self._buffer:
-            return
+        rows, self._buffer = self._buffer, []
+        schema = self._parquet.schema if self._parquet is not None else None
+        try:
+            table = pa.Table.from_pylist(rows, schema=schema)
+        except (pa.ArrowException, TypeError, ValueError):  # one record spoils the batch: find it, keep the rest
+            schema = schema or _first_schema(rows)
+            fitting = []
+            for row in rows:
+                try:
+                    pa.Table.from_pylist([row], schema=schema)
+                    fitting.append(row)
+                except (pa.ArrowException, TypeError, ValueError) as exc:
+                    self.misfits.append((row, f"does not fit the Parquet schema of {self.path}: {exc}"))
+            table = pa.Table.from_pylist(fitting, schema=schema)
         if self._parquet is None:
-            table = pa.Table.from_pylist(self._buffer)
             self._handle = _open_write(self.path)
             self._parquet = pq.ParquetWriter(self._handle, table.schema)
-        else:
-            table = pa.Table.from_pylist(self._buffer, schema=self._parquet.schema)
         self._parquet.write_table(table)
-        self._buffer = []
 
     def close(self) -> None:
         if self._parquet is not None or self._buffer:
-            self._flush()
+            self.flush()
             self._parquet.close()
         if self._handle is None and not is_parquet(self.path):
             self._handle = _open_write(self.path)  # an empty JSONL file says "none" better than no file
@@ -345,6 +360,18 @@ class RecordWriter:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _first_schema(rows: list[dict]):
+    """The schema of the first record that has one on its own."""
+    import pyarrow as pa
+
+    for row in rows:
+        try:
+            return pa.Table.from_pylist([row]).schema
+        except (pa.ArrowException, TypeError, ValueError):
+            continue
+    return pa.schema([])
 
 
 def _open_write(path: str):

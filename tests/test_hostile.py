@@ -151,6 +151,16 @@ def test_a_writer_that_fails_on_one_document_costs_only_that_document():
     assert "the model fell over" in done[2].metadata["prox"]["writer_errors"][0] and done[2].text == documents[2].text
 
 
+def test_a_batch_of_one_failing_document_does_not_end_the_task():
+    from datatrove.data import Document
+
+    from prox.pipeline.steps import WriteDocPrograms
+
+    documents = [Document(text=article(i, "BOOM" if i == 0 else ""), id=str(i), metadata={"prox": {}}) for i in range(2)]
+    done = list(WriteDocPrograms(writer=Exploding(), batch_size=1).run(iter(documents)))
+    assert "fell over" in done[0].metadata["prox"]["doc"]["errors"][0] and done[1].metadata["doc_program"] == "keep_doc()"
+
+
 def test_the_python_refiner_isolates_documents_too():
     import prox
 

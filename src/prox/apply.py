@@ -44,6 +44,20 @@ class ApplyStats:
     words_after: int = 0
     seconds: float = 0.0
 
+    def count(self, result: ExecutionResult, sign: int = 1) -> None:
+        """Add an executed record's figures (``sign=-1`` takes back one that could not be written)."""
+        self.dropped += sign * result.dropped
+        self.kept += sign * (not result.dropped)
+        self.reasons[result.reason] += sign
+        if not self.reasons[result.reason]:
+            del self.reasons[result.reason]
+        trace = result.trace
+        self.lines_removed += sign * len(trace.removed_lines)
+        self.normalizations += sign * sum(1 for n in trace.normalizations if n.count)
+        self.program_errors += sign * trace.error_count
+        self.words_before += sign * trace.words_before
+        self.words_after += sign * len(result.text.split())
+
     def as_dict(self) -> dict:
         data = {k: v for k, v in self.__dict__.items() if k != "reasons"}
         data["reasons"] = dict(self.reasons)
@@ -142,6 +156,7 @@ def apply_files(
     executed or written becomes a rejected entry with the error; the run goes on."""
     from prox.pipeline.folders import clear, command_of, write_identity
     from prox.records import check_text_key, mend
+    from prox.writers.errors import describe
 
     files = expand(inputs)
     if os.path.isdir(output_dir) and os.listdir(output_dir):
@@ -172,34 +187,22 @@ def apply_files(
             if isinstance(item, Record):
                 try:
                     out, result = apply_record(item.data, thresholds, text_key)
-                    (dropped if result.dropped else kept).write(mend(out))
+                    (dropped if result.dropped else kept).write(mend(out), tag=result)
                 except Exception as exc:  # a record that cannot be executed or written costs only itself
-                    error = str(exc.args[0]) if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+                    error = str(exc.args[0]) if isinstance(exc, KeyError) else describe(exc)
                     item = Rejected(item.file, item.where, error, json.dumps(mend(item.data), default=str))
             if isinstance(item, Rejected):
                 stats.rejected += 1
                 rejected.write(mend(item.to_dict()))
                 continue
-            stats.dropped += result.dropped
-            stats.kept += not result.dropped
-            stats.reasons[result.reason] += 1
-            trace = result.trace
-            stats.lines_removed += len(trace.removed_lines)
-            stats.normalizations += sum(1 for n in trace.normalizations if n.count)
-            stats.program_errors += trace.error_count
-            stats.words_before += trace.words_before
-            stats.words_after += len(result.text.split())
-        for writer, was_dropped in ((kept, False), (dropped, True)):  # Parquet records the file's schema cannot hold
+            stats.count(result)
+        for writer in (kept, dropped):  # Parquet records the file's schema cannot hold go aside after all
             writer.flush()
-            for record, why in writer.misfits:
-                reason = ((record.get("metadata") or {}).get("prox") or {}).get("reason")
-                stats.reasons[reason] -= 1
-                stats.reasons += Counter()  # drop the reasons that no record has left
+            for record, result, why in writer.misfits:
+                stats.count(result, -1)
+                stats.rejected += 1
                 rejected.write(mend({"file": output_dir, "where": f"record {record.get('id')!r}", "error": why,
                                      "raw": json.dumps(record, ensure_ascii=False, default=str)}))
-                stats.rejected += 1
-                stats.dropped -= was_dropped
-                stats.kept -= not was_dropped
     stats.seconds = time.perf_counter() - start
     with open(os.path.join(output_dir, "stats.json"), "w") as handle:
         json.dump(stats.as_dict(), handle, indent=2)

@@ -11,6 +11,7 @@ import json
 import os
 import re
 from dataclasses import asdict, dataclass
+from itertools import islice
 from typing import Any, Iterable, Iterator, Union
 
 from prox.program.limits import mend as mend_text
@@ -116,25 +117,18 @@ TEXT_KEY_PROBE = 100  # records read before a run starts, to catch a wrong text 
 def check_text_key(files: Iterable[str], keys: list[str], probe: int = TEXT_KEY_PROBE) -> None:
     """Fail before any work when none of the first readable records holds a string under any of ``keys``:
     a wrong ``--text-key`` would otherwise reject every record of a long run, one warning at a time."""
+    readable = (item for path in files for item in read_file(path) if isinstance(item, Record))
     seen: dict[str, None] = {}
-    records, first = 0, None
-    for path in files:
-        for item in read_file(path):
-            if not isinstance(item, Record):
-                continue
-            if any(isinstance(item.data.get(key), str) for key in keys):
-                return
-            records += 1
-            first = first or path
-            seen.update(dict.fromkeys(item.data))
-            if records >= probe:
-                break
-        if records >= probe:
-            break
-    if records:
+    first, count = None, 0
+    for count, record in enumerate(islice(readable, probe), 1):
+        if any(isinstance(record.data.get(key), str) for key in keys):
+            return
+        first = first or record.file
+        seen.update(dict.fromkeys(record.data))
+    if count:
         wanted = " or ".join(repr(k) for k in keys)
         fields = ", ".join(list(seen)[:20]) or "none"
-        raise ValueError(f"{first}: none of the first {records:,} records has a string field {wanted} "
+        raise ValueError(f"{first}: none of the first {count:,} records has a string field {wanted} "
                          f"(fields seen: {fields}); choose the field with --text-key")
 
 
@@ -246,8 +240,9 @@ def mend(value):
     if isinstance(value, str):
         return mend_text(value)
     if isinstance(value, dict):
-        mended = {mend(k): mend(v) for k, v in value.items()}
-        return value if all(a is b for a, b in zip(mended.values(), value.values())) and list(mended) == list(value) else mended
+        items = [(mend(k), mend(v)) for k, v in value.items()]
+        same = all(a is k and b is v for (a, b), (k, v) in zip(items, value.items()))
+        return value if same else dict(items)
     if isinstance(value, (list, tuple)):
         mended = [mend(v) for v in value]
         return value if all(a is b for a, b in zip(mended, value)) else mended
@@ -299,20 +294,21 @@ class RecordWriter:
     """Writes dicts to a JSONL (optionally compressed) or Parquet file, created on the first record.
 
     A Parquet file has one schema (the first batch's); a record that does not fit it (a field that is a
-    number here and a string there) is not written but kept in ``misfits`` for the caller to set aside."""
+    number here and a string there) is not written but kept in ``misfits``, with the ``tag`` it was written
+    with, for the caller to set aside."""
 
     def __init__(self, path: str):
         self.path = path
         self.count = 0
-        self.misfits: list[tuple[dict, str]] = []  # (record, why) for Parquet records the schema cannot hold
+        self.misfits: list[tuple[dict, Any, str]] = []  # (record, tag, why) for records the schema cannot hold
         self._handle = None
         self._parquet = None
-        self._buffer: list[dict] = []
+        self._buffer: list[tuple[dict, Any]] = []
 
-    def write(self, data: dict) -> None:
+    def write(self, data: dict, tag: Any = None) -> None:
         self.count += 1
         if is_parquet(self.path):
-            self._buffer.append(data)
+            self._buffer.append((data, tag))
             if len(self._buffer) >= PARQUET_BATCH:
                 self.flush()
             return
@@ -327,19 +323,19 @@ class RecordWriter:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        rows, self._buffer = self._buffer, []
+        buffered, self._buffer = self._buffer, []
         schema = self._parquet.schema if self._parquet is not None else None
         try:
-            table = pa.Table.from_pylist(rows, schema=schema)
+            table = pa.Table.from_pylist([row for row, _ in buffered], schema=schema)
         except (pa.ArrowException, TypeError, ValueError):  # one record spoils the batch: find it, keep the rest
-            schema = schema or _first_schema(rows)
+            schema = schema or _first_schema([row for row, _ in buffered])
             fitting = []
-            for row in rows:
+            for row, tag in buffered:
                 try:
                     pa.Table.from_pylist([row], schema=schema)
                     fitting.append(row)
                 except (pa.ArrowException, TypeError, ValueError) as exc:
-                    self.misfits.append((row, f"does not fit the Parquet schema of {self.path}: {exc}"))
+                    self.misfits.append((row, tag, f"does not fit the Parquet schema of {self.path}: {exc}"))
             table = pa.Table.from_pylist(fitting, schema=schema)
         if self._parquet is None:
             self._handle = _open_write(self.path)

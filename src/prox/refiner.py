@@ -14,7 +14,7 @@ from prox.program.operations import Program
 from prox.text.chunker import Chunk, chunk_document, whole_document_chunk
 from prox.writers import default_backend, make_writer
 from prox.writers.base import ProgramWriter, Written
-from prox.writers.errors import ModelUnavailable
+from prox.writers.errors import describe, isolated
 
 PRESETS: dict[str, dict[str, str]] = {
     "web": {"doc_model": "gair-prox/web-doc-refining-lm", "chunk_model": "gair-prox/web-chunk-refining-lm"},
@@ -97,25 +97,13 @@ class Refiner:
     def refine(self, texts: Sequence[str]) -> list[RefineResult]:
         """One result per text, in order. When a batch fails, its texts are refined one by one, so a text
         whose own refining fails is kept unchanged with reason ``writer_error`` and the others go on."""
-        texts = list(texts)
-        try:
-            return self._refine(texts)
-        except ModelUnavailable:
-            raise
-        except Exception:
-            if len(texts) == 1:
-                raise
-        return [self._one(text) for text in texts]
 
-    def _one(self, text: str) -> RefineResult:
-        try:
-            return self._refine([text])[0]
-        except ModelUnavailable:
-            raise
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {str(exc)[:500]}"
-            return RefineResult(text, False, "writer_error", None, (), Trace(Program(), errors=(error,)), (),
-                                (Written("", error=error),))
+        def failed(text: str, error: Exception) -> RefineResult:
+            message = describe(error)
+            return RefineResult(text, False, "writer_error", None, (), Trace(Program(), errors=(message,)), (),
+                                (Written("", error=message),))
+
+        return isolated(self._refine, list(texts), failed)
 
     def _refine(self, texts: list[str]) -> list[RefineResult]:
         doc_written: list[Written | None] = [None] * len(texts)

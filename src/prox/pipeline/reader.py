@@ -20,6 +20,7 @@ from datatrove.utils.logging import logger
 from prox.pipeline.checkpoints import Checkpoints
 from prox.pipeline.documents import PROX
 from prox.records import Blank, Record, Rejected, expand, file_size, read_file
+from prox.writers.errors import describe
 
 
 class ReadRecords(BaseReader):
@@ -89,9 +90,8 @@ class ReadRecords(BaseReader):
                 with self.track_time():
                     try:
                         document = self.to_document(item)
-                    except Exception as exc:  # whatever a record holds, it costs only itself
-                        document = self.to_document(Rejected(item.file, getattr(item, "where", "?"),
-                                                             f"unreadable record: {type(exc).__name__}: {exc}"))
+                    except Exception as error:  # whatever a record holds, it costs only itself
+                        document = self.to_document(Rejected(item.file, item.where, f"unreadable record: {describe(error)}"))
                     document.metadata[PROX]["position"] = position
                     document.metadata[PROX]["offset"] = [min(done + offset, total), total]
                     self.stat_update(next((k for k in ("rejected", "blank") if k in document.metadata[PROX]), "read"))

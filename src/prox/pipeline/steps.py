@@ -21,7 +21,7 @@ from prox.pipeline.documents import is_blank, is_empty, is_rejected, state, writ
 from prox.program.executor import execute_doc
 from prox.program.parser import parse_program
 from prox.writers.base import ProgramWriter, Written
-from prox.writers.errors import ModelUnavailable
+from prox.writers.errors import describe, isolated
 
 _PROCESS_WRITERS: dict = {}  # writers built in this process, shared by every step that asks for the same one
 
@@ -90,23 +90,12 @@ class _ProgramStep(PipelineStep):
     def isolated(self, documents: list[Document]) -> list[list[Written]]:
         """:meth:`write` for the batch; when it fails, document by document, so that a document whose own
         writing fails gets that error recorded (and is kept unchanged) and the others still get programs."""
-        try:
-            return self.write(documents)
-        except ModelUnavailable:
-            raise  # the model itself cannot be had: no document can be refined
-        except Exception:
-            if len(documents) == 1:
-                raise
-        written = []
-        for document in documents:
-            try:
-                written += self.write([document])
-            except ModelUnavailable:
-                raise
-            except Exception as exc:
-                self.stat_update("isolated_failures")
-                written.append([Written("", error=f"{type(exc).__name__}: {str(exc)[:500]}")])
-        return written
+
+        def failed(document: Document, error: Exception) -> list[Written]:
+            self.stat_update("isolated_failures")
+            return [Written("", error=describe(error))]
+
+        return isolated(self.write, documents, failed)
 
     def write(self, documents: list[Document]) -> list[list[Written]]:
         """Store each document's programs in its metadata; what each one cost, per document."""
@@ -200,8 +189,8 @@ class ExecutePrograms(PipelineStep):
                 with self.track_time():
                     try:
                         self.execute(document)
-                    except Exception as exc:  # never seen in the fuzz benchmark; if it happens, one document pays
-                        self.keep_unchanged(document, f"execution failed: {type(exc).__name__}: {str(exc)[:500]}")
+                    except Exception as error:  # never seen in the fuzz benchmark; if it happens, one document pays
+                        untouched(document, "execution_error", errors=[f"execution failed: {describe(error)}"])
                 prox = state(document)
                 self.stat_update(prox["reason"])
                 if not prox["dropped"] or self.keep_dropped:
@@ -212,30 +201,26 @@ class ExecutePrograms(PipelineStep):
                     if excluded is not None:
                         excluded.write(document, rank)
 
-    @staticmethod
-    def keep_unchanged(document: Document, error: str) -> None:
-        prox = state(document)
-        raw = document.metadata.get("raw_content", document.text)
-        words = len(raw.split())
-        prox.update(dropped=False, reason="execution_error", doc_reason=None, removed_lines=[], normalizations=[],
-                    errors=[error], words_before=words, words_after=words)
-        document.metadata["raw_content"] = document.text = raw
-
     def execute(self, document: Document) -> None:
-        raw, prox = document.text, state(document)
+        document.metadata["raw_content"] = raw = document.text
         errors = writer_errors(document)
-        document.metadata["raw_content"] = raw
         if is_empty(document) or errors:
-            words = len(raw.split())
-            prox.update(dropped=is_empty(document), reason="empty" if is_empty(document) else "writer_error",
-                        doc_reason=None, removed_lines=[], normalizations=[], errors=[], writer_errors=errors,
-                        words_before=words, words_after=0 if is_empty(document) else words)
-            document.text = "" if is_empty(document) else raw
+            untouched(document, "empty" if is_empty(document) else "writer_error", dropped=is_empty(document),
+                      writer_errors=errors)
             return
         result, doc_reason = execute_stored(raw, document.metadata, self.thresholds)
-        prox.update(trace_summary(result, doc_reason, document.metadata.get("doc_rule")))
-        prox.update(_parse_figures(document.metadata))
+        state(document).update(trace_summary(result, doc_reason, document.metadata.get("doc_rule")))
+        state(document).update(_parse_figures(document.metadata))
         document.text = result.text
+
+
+def untouched(document: Document, reason: str, dropped: bool = False, errors: tuple = (), **extra) -> None:
+    """A document no program changed: kept as it came (``text`` empty when dropped), with its reason."""
+    raw = document.metadata.setdefault("raw_content", document.text)
+    words = len(raw.split())
+    state(document).update(dropped=dropped, reason=reason, doc_reason=None, removed_lines=[], normalizations=[],
+                           errors=list(errors), words_before=words, words_after=0 if dropped else words, **extra)
+    document.text = "" if dropped else raw
 
 
 def _parse_figures(metadata: dict) -> dict:

@@ -33,3 +33,30 @@ def ensure_loadable(model: str) -> None:
         socket.create_connection((host, 443), timeout=3).close()
     except OSError as exc:
         raise ModelUnavailable(model, f"{host} is unreachable ({exc.strerror or exc}) and the model is not cached") from None
+
+
+def describe(error: BaseException) -> str:
+    """An exception as one bounded line, for a document's recorded error."""
+    return f"{type(error).__name__}: {str(error)[:500]}"
+
+
+def isolated(work, items: list, failed) -> list:
+    """``work(items)``, one result per item; when the batch raises, ``work([item])`` for each item alone, and
+    ``failed(item, error)`` for an item that fails alone, so one bad item costs only itself. A model that
+    cannot be loaded at all (:class:`ModelUnavailable`) is no item's fault: it is raised."""
+    try:
+        return work(items)
+    except ModelUnavailable:
+        raise
+    except Exception as error:
+        if len(items) == 1:
+            return [failed(items[0], error)]
+    results = []
+    for item in items:
+        try:
+            results += work([item])
+        except ModelUnavailable:
+            raise
+        except Exception as error:
+            results.append(failed(item, error))
+    return results

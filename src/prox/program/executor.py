@@ -9,11 +9,13 @@ Where the reference mis-executes malformed programs, ours differs on purpose: se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from itertools import chain
+from operator import itemgetter
 from typing import Iterable, Union
 
 from prox.program.limits import growth_limit
-from prox.program.operations import DocOperation, DropDoc, Normalize, Program, RemoveLines, quote
+from prox.program.operations import DocOperation, DropDoc, KeepDoc, Normalize, Program, RemoveLines, quote
 from prox.program.parser import parse_program
 
 ProgramLike = Union[str, Program, Iterable[str]]
@@ -46,12 +48,32 @@ class Trace:
         return len(self.errors)
 
 
-@dataclass(frozen=True)
-class ExecutionResult:
-    text: str  # the refined text, "" when dropped
-    dropped: bool
-    reason: str  # see REASONS
-    trace: Trace = field(repr=False)
+class ExecutionResult(tuple):
+    """What executing a program gave: ``text`` (refined, "" when dropped), ``dropped``, ``reason`` (see
+    REASONS) and ``trace``.
+
+    A tuple, so that the common case, a canonical ``drop_doc()`` / ``keep_doc()`` on a document, costs no
+    parse and no word count: its trace is built (counting words) only when it is read."""
+
+    __slots__ = ()
+
+    def __new__(cls, text: str, dropped: bool, reason: str, trace: "Trace"):
+        return tuple.__new__(cls, (text, dropped, reason, trace))
+
+    text: str = property(itemgetter(0))  # type: ignore[assignment]
+    dropped: bool = property(itemgetter(1))  # type: ignore[assignment]
+    reason: str = property(itemgetter(2))  # type: ignore[assignment]
+
+    @property
+    def trace(self) -> Trace:
+        trace = self[3]
+        if isinstance(trace, Trace):
+            return trace
+        words = len(trace.split())  # a canonical doc program's result holds the document instead
+        return Trace(_CANONICAL_DOC[self[2]], words_before=words, words_after=0 if self[1] else words)
+
+    def __repr__(self) -> str:
+        return f"ExecutionResult(text={self[0][:60]!r}, dropped={self[1]}, reason={self[2]!r})"
 
 
 REASONS = {
@@ -92,6 +114,10 @@ def as_program(program: ProgramLike) -> Program:
 
 def execute_doc(text: str, program: ProgramLike) -> ExecutionResult:
     """Apply a document-level program: the first doc-level operation decides; none keeps the document."""
+    if program == "keep_doc()":  # what nearly every doc program is: no parse, words counted when asked
+        return _tuple(ExecutionResult, (text, False, "keep_doc", text))
+    if program == "drop_doc()":
+        return _tuple(ExecutionResult, ("", True, "drop_doc", text))
     parsed = as_program(program)
     errors = tuple(str(e) for e in parsed.errors)
     words = len(text.split())
@@ -102,6 +128,10 @@ def execute_doc(text: str, program: ProgramLike) -> ExecutionResult:
     if isinstance(decisions[0], DropDoc):
         return ExecutionResult("", True, "drop_doc", Trace(parsed, errors=errors, words_before=words))
     return ExecutionResult(text, False, "keep_doc", Trace(parsed, errors=errors, words_before=words, words_after=words))
+
+
+_tuple = tuple.__new__  # ExecutionResult without the call to its __new__
+_CANONICAL_DOC = {"keep_doc": Program((KeepDoc(),)), "drop_doc": Program((DropDoc(),))}
 
 
 def execute_chunk(
@@ -132,19 +162,30 @@ def execute_chunk(
         normalizations.append(Normalization(op.source_str, op.target_str, count))
 
     lines = normalized.split("\n")
-    removed: set[int] = set()
+    kept, removed, last = [], [], len(lines) - 1
+    position = 0  # the first line not yet kept or removed
     for start, end in _merge([(op.line_start, op.line_end) for op in parsed.of_type(RemoveLines)]):
-        if start >= len(lines):
-            errors.append(f"remove_lines({start}, {end}): starts after the last line {len(lines) - 1}")
+        if start > last:
+            errors.append(f"remove_lines({start}, {end}): starts after the last line {last}")
             continue
-        if end >= len(lines):
-            errors.append(f"remove_lines({start}, {end}): ends after the last line {len(lines) - 1}, clipped")
-            end = len(lines) - 1
-        removed.update(range(start, end + 1))
-    refined = "\n".join(line for i, line in enumerate(lines) if i not in removed)
+        if end > last:
+            errors.append(f"remove_lines({start}, {end}): ends after the last line {last}, clipped")
+            end = last
+        kept += lines[position:start]
+        removed.append(range(start, end + 1))
+        position = end + 1
+    if removed:
+        kept += lines[position:]
+        refined = "\n".join(kept)
+    else:
+        refined = normalized
 
-    words_before, words_after = len(text.split()), len(refined.split())
-    trace = Trace(parsed, tuple(sorted(removed)), tuple(normalizations), tuple(errors), words_before, words_after)
+    # the reference counts the words of both texts; here the second count only looks at lines that changed
+    words_before = len(text.split())
+    words_after = _words_normalized(text, normalized, lines, words_before, normalizations)
+    for r in removed:
+        words_after -= len(" ".join(lines[r.start : r.stop]).split())
+    trace = Trace(parsed, tuple(chain.from_iterable(removed)), tuple(normalizations), tuple(errors), words_before, words_after)
     accepted = len(errors) < error_limit
     if words_before == 0:
         return ExecutionResult("", True, "empty", trace)
@@ -156,6 +197,19 @@ def execute_chunk(
     if accepted:
         return ExecutionResult(refined, False, "refined", trace)
     return ExecutionResult(text, False, "program_rejected", trace)
+
+
+def _words_normalized(text: str, normalized: str, lines: list[str], words: int, normalizations: list) -> int:
+    """The words of ``normalized``, given the ``words`` of ``text``: where no applied normalization adds or
+    removes a line break, lines correspond one to one and only the changed ones are counted again."""
+    if normalized is text:
+        return words
+    if any("\n" in n.source_str or "\n" in n.target_str for n in normalizations if n.count):
+        return len(normalized.split())
+    for before, after in zip(text.split("\n"), lines):
+        if before != after:
+            words += len(after.split()) - len(before.split())
+    return words
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -50,6 +50,36 @@ TRIPLE_QUOTES = ('"""', "'''")
 # canonical lines (what str(program) prints) read without building a syntax tree; the same result, faster
 CANONICAL_REMOVE = re.compile(r"remove_lines\(line_start=(0|[1-9][0-9]{0,8}), line_end=(0|[1-9][0-9]{0,8})\)")
 CANONICAL_BARE = {"drop_doc()": DropDoc(), "keep_doc()": KeepDoc(), "skip_chunk()": SkipChunk()}
+# printable strings with no quote or backslash: the literal is the string itself (what quote() prints for them)
+CANONICAL_NORMALIZE = re.compile(r'normalize\(source_str="([^"\\]*)", target_str="([^"\\]*)"\)')
+# other spellings models often write, read as directly
+ALIASES = {"untouch_doc()": KeepDoc(), "keep_chunk()": SkipChunk()}
+SINGLE_QUOTED_NORMALIZE = re.compile(r"normalize\(source_str='([^'\\]*)', target_str='([^'\\]*)'\)")
+
+
+_CANONICAL: dict[str, Operation] = dict(CANONICAL_BARE)  # canonical lines seen, and their operations
+CACHED_LINES, CACHED_CHARS = 100_000, 200  # how many canonical lines are remembered, up to which length
+
+
+def _canonical(source: str) -> Operation | None:
+    """The operation of a canonical line (as ``str(operation)`` prints it), read without a syntax tree and
+    remembered, since model programs repeat their lines; None for any other line."""
+    if (match := CANONICAL_REMOVE.fullmatch(source)) and int(match[1]) <= int(match[2]):
+        operation: Operation = RemoveLines(int(match[1]), int(match[2]))
+    elif len(source) <= MAX_LINE_CHARS and (match := CANONICAL_NORMALIZE.fullmatch(source)) and _printable(match):
+        operation = Normalize(match[1], match[2])
+    else:
+        return None
+    if len(source) <= CACHED_CHARS:
+        if len(_CANONICAL) >= CACHED_LINES:
+            _CANONICAL.clear()
+            _CANONICAL.update(CANONICAL_BARE)
+        _CANONICAL[source] = operation
+    return operation
+
+
+def _printable(match: re.Match) -> bool:
+    return match[1].isprintable() and match[2].isprintable()
 
 
 class _Invalid(Exception):
@@ -62,33 +92,29 @@ def parse_program(text: str) -> Program:
     The work is linear in the program's size, and a program past the size limits is parsed up to them,
     with one error for the rest (see :mod:`prox.program.limits`).
     """
-    with warnings.catch_warnings():  # invalid escapes in model text are not our warnings to print
-        warnings.simplefilter("ignore")
-        return _parse_lines(text)
-
-
-def _parse_lines(text: str) -> Program:
     program = _Builder()
     lines, cut = _bounded_lines(text or "")
-    closers = _closing_lines(lines)
-    budget = 2 * sum(map(len, lines)) + 1_000  # characters re-parsed in joins: the work stays linear
+    closers = None  # the lines holding triple quotes, found when a line first fails alone
+    budget = 2 * min(len(text or ""), MAX_PROGRAM_CHARS) + 1_000  # characters re-parsed in joins: the work stays linear
     i = 0
     while i < len(lines) and not program.full:
         start, source = i, lines[i].strip()
         i += 1
+        operation = _CANONICAL.get(source) or _canonical(source)
+        if operation is not None:
+            program.add(operation, start, source, canonical=True)
+            continue
         if not source or source.startswith("#") or FENCE.fullmatch(source):
             continue
         if len(source) > MAX_LINE_CHARS:
             program.error(start, source[:200], "line too long")
             continue
-        if source in CANONICAL_BARE:
-            program.add(CANONICAL_BARE[source], start, source)
-            continue
-        if (match := CANONICAL_REMOVE.fullmatch(source)) and int(match[1]) <= int(match[2]):
-            program.add(RemoveLines(int(match[1]), int(match[2])), start, source)
+        if source in ALIASES or (match := SINGLE_QUOTED_NORMALIZE.fullmatch(source)) and _printable(match):
+            program.add(ALIASES[source] if source in ALIASES else Normalize(match[1], match[2]), start, source)
             continue
         tree, message = _parse(source)
         if tree is None and budget > 0:
+            closers = closers if closers is not None else _closing_lines(lines)
             # a triple-quoted string may continue on the next lines: try the next few lines that could close it
             for end in _candidates(closers, source, start):
                 joined = "\n".join(lines[start : end + 1]).strip()
@@ -126,10 +152,11 @@ class _Builder:
         self.size = 0
         self.full = False
 
-    def add(self, operation: Operation, line: int, source: str) -> None:
+    def add(self, operation: Operation, line: int, source: str, canonical: bool = False) -> None:
+        """``canonical``: ``source`` is the operation's canonical text, so its width is known."""
         if self.full:
             return  # the rest of the program is ignored, and already said so
-        width = len(source) if source in CANONICAL_BARE else len(str(operation))
+        width = len(source) if canonical else len(str(operation))
         if width > MAX_LINE_CHARS:
             self.error(line, source, "operation too long to print on one line")
         elif len(self.operations) >= MAX_PROGRAM_LINES or self.size + width + 1 > MAX_PROGRAM_CHARS:
@@ -150,7 +177,7 @@ def _bounded_lines(text: str) -> tuple[list[str], str]:
     if len(text) > len(head) and len(lines) > 1:
         lines.pop()  # never parse half a line
     del lines[MAX_PROGRAM_LINES:]
-    kept = sum(len(line) + 1 for line in lines)
+    kept = sum(map(len, lines)) + len(lines)
     rest = NON_BLANK.search(text, kept) if kept < len(text) else None
     return lines, text[rest.start() : rest.start() + 80] if rest else ""
 
@@ -173,7 +200,9 @@ def _candidates(closers: dict[str, list[int]], source: str, start: int) -> list[
 
 def _parse(source: str) -> tuple[ast.Module | None, str]:
     try:
-        return ast.parse(source, mode="exec"), ""
+        with warnings.catch_warnings():  # invalid escapes in model text are not our warnings to print
+            warnings.simplefilter("ignore")
+            return ast.parse(source, mode="exec"), ""
     except SyntaxError as exc:
         return None, f"syntax error: {exc.msg}"
     except (ValueError, MemoryError, RecursionError) as exc:  # null bytes, absurd nesting

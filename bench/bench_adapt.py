@@ -77,8 +77,8 @@ def main() -> None:
     timings["train_s"] = round(time.perf_counter() - start, 1)
     print(f"trained: {figures['steps']} steps, loss {figures['train_loss']}, {timings['train_s']} s", flush=True)
 
-    model_options = {"max_chunk_tokens": args.chunk_tokens, "max_doc_prompt_tokens": args.doc_tokens,
-                     "chunk_max_new_tokens": 160, "doc_max_new_tokens": 16, "batch_size": 4}
+    model_options = {"chunk_tokens": args.chunk_tokens, "doc_prompt_tokens": args.doc_tokens,
+                     "chunk_answer_tokens": 160, "doc_answer_tokens": 16, "prompts_per_batch": 4}
     writers = {
         "fine-tuned": {"preset": None, "backend": "transformers", "doc_model": model_dir, "chunk_model": model_dir, **model_options},
         "untuned": {"preset": None, "backend": "transformers", "doc_model": gguf, "chunk_model": gguf, **model_options},

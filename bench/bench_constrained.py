@@ -55,8 +55,8 @@ def main() -> None:
         texts = [json.loads(line)["text"] for line in handle][: args.docs]
     dtype = args.backend.partition("-")[2] or "auto"
     extra = {"dtype": dtype} if args.backend.startswith("transformers") else {}
-    writer = make_writer(args.backend.partition("-")[0], args.model, chunk_max_new_tokens=args.chunk_new_tokens,
-                         doc_max_new_tokens=args.doc_new_tokens, **extra)
+    writer = make_writer(args.backend.partition("-")[0], args.model, chunk_answer_tokens=args.chunk_new_tokens,
+                         doc_answer_tokens=args.doc_new_tokens, **extra)
     refiner = Refiner(preset=None, chunk_writer=writer, stages=["chunk"])
     chunks = [chunk for text in texts for chunk in refiner._chunks(text)]
     print(f"backend {args.backend}, model {os.path.basename(args.model)}, {len(texts)} documents, {len(chunks)} chunks")

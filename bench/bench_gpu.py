@@ -74,7 +74,7 @@ def profile_prefill(writer, chunks) -> None:
     """The kernels that take the GPU time of one chunk batch's prefill (one new token), heaviest first."""
     from torch.profiler import ProfilerActivity, profile
 
-    writer.chunk_max_new_tokens, writer.constrained = 1, False
+    writer.chunk_answer_tokens, writer.constrained = 1, False
     writer.write_chunk(chunks)
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         _, seconds = timed(writer.write_chunk, chunks)
@@ -105,7 +105,7 @@ def run_writer(name, writer, texts, chunks, config, tflops, args) -> list[dict]:
         writer.write_chunk(chunks[: args.batch_size])  # warm-up: kernels, allocator, constraint tables
     chunk_flops = None
     for budget in args.chunk_budgets:
-        writer.chunk_max_new_tokens = budget
+        writer.chunk_answer_tokens = budget
         modes = (False, True) if budget > 1 and writer.supports_constraints else (False,)
         for constrained in modes:
             writer.constrained = constrained
@@ -116,7 +116,7 @@ def run_writer(name, writer, texts, chunks, config, tflops, args) -> list[dict]:
             report(label, written, seconds, len(chunks), chunk_flops if budget == 1 else None)
 
     writer.constrained = writer.supports_constraints
-    writer.doc_max_new_tokens = args.doc_budget
+    writer.doc_answer_tokens = args.doc_budget
     writer.write_doc(texts[: args.batch_size])
     greedy, seconds = timed(writer.write_doc, texts)
     report(f"doc, generation{', constrained' if writer.constrained else ''}", greedy, seconds, len(texts))
@@ -140,11 +140,11 @@ def run_writer(name, writer, texts, chunks, config, tflops, args) -> list[dict]:
         everyone = statistics.median(abs(w.drop_probability - 0.5) for w in scored)
         print(f"{name:12} {len(disagree)} distinct documents disagree; |P(drop) - 0.5| there {margins[0]:.2e}..{margins[-1]:.2e} "
               f"(median over all documents {everyone:.2e})")
-        batch_size, writer.batch_size = writer.batch_size, 1
+        batch_size, writer.prompts_per_batch = writer.prompts_per_batch, 1
         alone = writer.write_doc(disagree)
         writer.doc_mode = "score"
         alone_scored = writer.write_doc(disagree)
-        writer.doc_mode, writer.batch_size = "generate", batch_size
+        writer.doc_mode, writer.prompts_per_batch = "generate", batch_size
         same = sum(a.program.strip() == b.program for a, b in zip(alone, alone_scored))
         print(f"{name:12} the same documents one at a time (no padding): agree on {same}/{len(disagree)}")
     rows.append({"backend": name, "pass": "doc, agreement", "agree": agree, "valid": len(valid),
@@ -204,7 +204,7 @@ def main() -> None:
     results, folder = [], None
     print(f"{'backend':12} {'pass':34} {'items':>6} {'in tok':>10} {'out tok':>8} {'s':>7} {'items/s':>8} {'in tok/s':>10}")
     for backend in args.backends.split(","):
-        options = {"batch_size": args.batch_size, "max_batch_tokens": args.max_batch_tokens}
+        options = {"prompts_per_batch": args.batch_size, "max_batch_tokens": args.max_batch_tokens}
         try:
             if backend == "transformers":
                 writer = make_writer("transformers", model, tokenizer=tokenizer, **options)

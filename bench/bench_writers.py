@@ -30,12 +30,12 @@ def default_model() -> str | None:
 def build(backend: str, model: str, args):
     from prox.writers import make_writer
 
-    budgets = {"doc_max_new_tokens": args.doc_new_tokens, "chunk_max_new_tokens": args.chunk_new_tokens}
+    budgets = {"doc_answer_tokens": args.doc_new_tokens, "chunk_answer_tokens": args.chunk_new_tokens}
     if backend == "heuristic":
         return make_writer("heuristic")
     if backend.startswith("transformers"):
         dtype = backend.partition("-")[2] or "auto"
-        return make_writer("transformers", model, dtype=dtype, batch_size=args.batch_size, **budgets)
+        return make_writer("transformers", model, dtype=dtype, prompts_per_batch=args.batch_size, **budgets)
     if backend == "llamacpp":
         return make_writer("llamacpp", model, **budgets)
     if backend == "vllm":

@@ -144,7 +144,7 @@ def test_train_tiny_model_masks_prompts_resumes_and_loads_in_a_writer(tmp_path, 
     config.max_steps = 4
     second = train(config, records)
     assert second["steps"] == 4 and second["resumed_from"].endswith("checkpoint-2")
-    writer = make_writer("transformers", str(tmp_path / "refiner"), doc_max_new_tokens=16)
+    writer = make_writer("transformers", str(tmp_path / "refiner"), doc_answer_tokens=16)
     assert writer.write_doc(["a short document"])[0].program in ("keep_doc()", "drop_doc()")
 
 
@@ -259,7 +259,7 @@ def test_annotate_with_smollm2_behind_a_real_llamacpp_server(llamacpp_server, tm
     source.write_text("\n".join(json.dumps({"id": f"d{i}", "text": text}) for i, text in
                                 enumerate(["\n".join(PAGE), "Buy cheap watches now!!! Best prices. Click here."])) + "\n")
     cache = str(tmp_path / "out" / "cache.sqlite")
-    stats = annotate([str(source)], str(tmp_path / "out"), Teacher("smollm2", llamacpp_server, max_tokens=64, cache=cache, max_in_flight=2))
+    stats = annotate([str(source)], str(tmp_path / "out"), Teacher("smollm2", llamacpp_server, answer_tokens=64, cache=cache, max_in_flight=2))
     invalid = [json.loads(line) for line in (tmp_path / "out" / "invalid.jsonl").read_text().splitlines()]
     assert stats.documents == 2 and stats.requests == 2 * 2 + 2 * 4
     assert stats.doc_records + sum(1 for r in invalid if r["level"] == "doc") == 2
@@ -267,7 +267,7 @@ def test_annotate_with_smollm2_behind_a_real_llamacpp_server(llamacpp_server, tm
     assert stats.input_tokens > 200 and stats.output_tokens > 0
     for record in (json.loads(line) for line in (tmp_path / "out" / "annotations.jsonl").read_text().splitlines()):
         assert record["program"] and (record["level"] == "doc" or record["program"].count("\n") < 40)
-    again = annotate([str(source)], str(tmp_path / "out2"), Teacher("smollm2", llamacpp_server, max_tokens=64, cache=cache))
+    again = annotate([str(source)], str(tmp_path / "out2"), Teacher("smollm2", llamacpp_server, answer_tokens=64, cache=cache))
     assert again.requests == 0 and again.cached_answers == 12
 
 
@@ -325,7 +325,7 @@ def test_model_trained_from_a_gguf_runs_in_llamacpp_with_the_same_programs(tmp_p
     programs = {}
     for backend, extra in [("llamacpp", {}), ("transformers", {"dtype": "fp32"})]:
         refiner = prox.Refiner(doc_model=str(tmp_path / "refiner"), chunk_model=str(tmp_path / "refiner"), backend=backend,
-                               stages=["doc"], doc_max_new_tokens=8, **extra)
+                               stages=["doc"], doc_answer_tokens=8, **extra)
         programs[backend] = [r.doc_program for r in refiner.refine(docs)]
         assert all(p in ("keep_doc()", "drop_doc()") for p in programs[backend])
     assert programs["llamacpp"] == programs["transformers"]

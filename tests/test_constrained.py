@@ -90,7 +90,7 @@ def test_tiny_random_model_writes_valid_programs_through_transformers(tmp_path, 
     from prox.writers.transformers_writer import TransformersWriter
 
     folder = tiny_llama(tmp_path / "tiny", llama2_tokenizer, seed=3)
-    writer = TransformersWriter(str(folder), chunk_max_new_tokens=48, doc_max_new_tokens=12, batch_size=4, dtype="fp32")
+    writer = TransformersWriter(str(folder), chunk_answer_tokens=48, doc_answer_tokens=12, prompts_per_batch=4, dtype="fp32")
     rng = np.random.default_rng(0)
     chunks, contents = [], []
     for k in range(6):
@@ -123,7 +123,7 @@ def test_scoring_agrees_with_greedy_on_random_bf16_models(llama2_tokenizer, web_
         config = LlamaConfig(vocab_size=len(llama2_tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                              num_attention_heads=4, bos_token_id=1, eos_token_id=2)
         writer = TransformersWriter(LlamaForCausalLM(config).to(torch.bfloat16).eval(), tokenizer=llama2_tokenizer,
-                                    batch_size=8, doc_max_new_tokens=16)
+                                    prompts_per_batch=8, doc_answer_tokens=16)
         greedy = [w.program for w in writer.write_doc(texts)]
         writer.doc_mode = "score"
         scored = writer.write_doc(texts)
@@ -138,7 +138,7 @@ class ScriptedModelWriter(PromptedWriter):
     supports_constraints = True
 
     def __init__(self, tokenizer):
-        super().__init__(tokenizer, batch_size=4, doc_max_new_tokens=16)
+        super().__init__(tokenizer, prompts_per_batch=4, doc_answer_tokens=16)
         self.spaces = [tokenizer.convert_tokens_to_ids("\u2581"), tokenizer.convert_tokens_to_ids("<0x20>")]
 
     def scores(self, sequence: tuple, opening: bool) -> np.ndarray:

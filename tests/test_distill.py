@@ -103,7 +103,8 @@ def test_distill_learns_lines_and_docs_and_loads_by_folder(student_folder):
 
 
 def test_student_programs_store_p_drop_for_execute_to_redecide(student_folder, tmp_path):
-    from prox.apply import Thresholds, apply_files
+    from prox.apply import apply_files
+    from prox.program.stored import Thresholds
     from prox.pipeline import RefineJob
 
     items = pages(20, seed=4, spam=0.5)

@@ -5,7 +5,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from prox.apply import Thresholds, apply_files
+from prox.apply import apply_files
+from prox.program.stored import Thresholds
 from prox.cli import app
 
 WORDS = " ".join(f"w{i}" for i in range(40))

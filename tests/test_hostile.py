@@ -144,7 +144,7 @@ def test_a_writer_that_fails_on_one_document_costs_only_that_document():
     from prox.pipeline.steps import ExecutePrograms, WriteDocPrograms
 
     documents = [Document(text=article(i, "BOOM" if i == 2 else ""), id=str(i), metadata={"prox": {}}) for i in range(4)]
-    step = WriteDocPrograms(writer=Exploding(), batch_size=4)
+    step = WriteDocPrograms(writer=Exploding(), docs_per_step=4)
     done = list(ExecutePrograms(keep_dropped=True).run(step.run(iter(documents))))
     reasons = [d.metadata["prox"]["reason"] for d in done]
     assert reasons == ["keep_doc", "keep_doc", "writer_error", "keep_doc"]
@@ -157,7 +157,7 @@ def test_a_batch_of_one_failing_document_does_not_end_the_task():
     from prox.pipeline.steps import WriteDocPrograms
 
     documents = [Document(text=article(i, "BOOM" if i == 0 else ""), id=str(i), metadata={"prox": {}}) for i in range(2)]
-    done = list(WriteDocPrograms(writer=Exploding(), batch_size=1).run(iter(documents)))
+    done = list(WriteDocPrograms(writer=Exploding(), docs_per_step=1).run(iter(documents)))
     assert "fell over" in done[0].metadata["prox"]["doc"]["errors"][0] and done[1].metadata["doc_program"] == "keep_doc()"
 
 

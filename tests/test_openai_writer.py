@@ -59,7 +59,7 @@ def test_real_llamacpp_server_writes_programs(llamacpp_server, mode):
 
     tokenizer = gguf_tokenizer(smollm2_gguf())
     writer = OpenAIWriter("smollm2", base_url=llamacpp_server, tokenizer=tokenizer, mode=mode, max_in_flight=2,
-                          doc_max_new_tokens=12, chunk_max_new_tokens=24)
+                          doc_answer_tokens=12, chunk_answer_tokens=24)
     written = writer.write_doc(DOCS[:1] + DOCS[3:]) + writer.write_chunk(["[000]Home | About\n[001]" + DOCS[0]])
     for w in written:
         assert w.error is None and w.program and 0 < w.output_tokens <= 24 and w.input_tokens > 10
@@ -73,7 +73,7 @@ def test_server_grammar_constrains_llamacpp_server(llamacpp_server):
 
     tokenizer = gguf_tokenizer(smollm2_gguf())
     writer = OpenAIWriter("smollm2", base_url=llamacpp_server, tokenizer=tokenizer, mode="text", grammar_field="grammar",
-                          doc_max_new_tokens=12, chunk_max_new_tokens=64)
+                          doc_answer_tokens=12, chunk_answer_tokens=64)
     for w in writer.write_doc(DOCS[:1] + DOCS[3:]):
         assert w.error is None and w.program.strip() in ("drop_doc()", "keep_doc()")
     chunk = Chunk("[120]Home | About | Contact\n[121]" + DOCS[0] + "\n[122]Copyright 2024", 120, 122, 0)
@@ -92,7 +92,7 @@ def test_scoring_through_server_logprobs_agrees_with_grammar_greedy(llamacpp_ser
     tokenizer = gguf_tokenizer(smollm2_gguf())
     texts = [d for d in DOCS if not d.startswith(("FAIL", "HANG"))] + ["Buy cheap watches now!!! Best prices, free shipping."]
     writer = OpenAIWriter("smollm2", base_url=llamacpp_server, tokenizer=tokenizer, mode="text", grammar_field="grammar",
-                          doc_max_new_tokens=12)
+                          doc_answer_tokens=12)
     greedy = writer.write_doc(texts)
     writer.doc_mode = "score"
     scored = writer.write_doc(texts)

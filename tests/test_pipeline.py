@@ -71,7 +71,8 @@ def test_heuristic_run_writes_reference_layout_and_balances(tmp_path):
 
 
 def test_outputs_re_execute_with_prox_execute(tmp_path):
-    from prox.apply import Thresholds, apply_files
+    from prox.apply import apply_files
+    from prox.program.stored import Thresholds
 
     source = write_jsonl(tmp_path / "in.jsonl", [document(i) for i in range(5)])
     RefineJob([str(source)], str(tmp_path / "run")).run()
@@ -191,10 +192,10 @@ def test_tiny_transformers_model_through_the_pipeline(tmp_path, llama2_tokenizer
     folder = tiny_llama(tmp_path / "tiny", llama2_tokenizer)
     source = write_jsonl(tmp_path / "in.jsonl", [document(i) for i in range(4)])
     job = RefineJob([str(source)], str(tmp_path / "run"), preset=None, doc_model=str(folder), chunk_model=str(folder),
-                    backend="transformers", batch_size=2, checkpoint_every=3,
-                    writer_options={"doc_max_new_tokens": 8, "chunk_max_new_tokens": 16, "max_chunk_tokens": 60,
-                                    "batch_size": 3})  # prompts per model batch, as `-O batch_size=3` gives it
-    assert [step.writer.batch_size for step in job.pipeline()[1:3]] == [3, 3]
+                    backend="transformers", docs_per_step=2, checkpoint_every=3,
+                    writer_options={"doc_answer_tokens": 8, "chunk_answer_tokens": 16, "chunk_tokens": 60,
+                                    "prompts_per_batch": 3})  # as `-O prompts_per_batch=3` gives it
+    assert [step.writer.prompts_per_batch for step in job.pipeline()[1:3]] == [3, 3]
     summary = job.run()
     assert summary["read"] == 4 and summary["balanced"]
     assert summary["parse_error_rate"] == 0.0  # constrained decoding: random weights write valid programs

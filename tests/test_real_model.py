@@ -33,15 +33,15 @@ def check(results):
 @pytest.mark.slow
 def test_smollm2_through_llamacpp(gguf):
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (the [llamacpp] extra)")
-    refiner = prox.Refiner(doc_model=gguf, chunk_model=gguf, backend="llamacpp", doc_max_new_tokens=16, chunk_max_new_tokens=32)
+    refiner = prox.Refiner(doc_model=gguf, chunk_model=gguf, backend="llamacpp", doc_answer_tokens=16, chunk_answer_tokens=32)
     check(refiner.refine(DOCS))
 
 
 @pytest.mark.slow
 def test_smollm2_through_transformers(gguf):
     pytest.importorskip("torch", reason="needs torch (the [hf] extra)")
-    refiner = prox.Refiner(doc_model=gguf, chunk_model=gguf, backend="transformers", doc_max_new_tokens=16,
-                           chunk_max_new_tokens=32, dtype="fp32")
+    refiner = prox.Refiner(doc_model=gguf, chunk_model=gguf, backend="transformers", doc_answer_tokens=16,
+                           chunk_answer_tokens=32, dtype="fp32")
     check(refiner.refine(DOCS))
 
 
@@ -61,7 +61,7 @@ def test_tiny_random_gguf_same_programs_on_llamacpp_and_transformers(tiny_gguf):
     for backend, extra in [("llamacpp", {}), ("transformers", {"dtype": "fp32"})]:
         for constrained in (False, True):
             refiner = prox.Refiner(doc_model=tiny_gguf, chunk_model=tiny_gguf, backend=backend, stages=["doc"],
-                                   doc_max_new_tokens=8, constrained=constrained, **extra)
+                                   doc_answer_tokens=8, constrained=constrained, **extra)
             results = refiner.refine(DOCS)
             assert all(not r.errors for r in results)
             if constrained:
@@ -79,7 +79,7 @@ def test_scoring_agrees_with_constrained_greedy_decoding(gguf, web_sample):
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (the [llamacpp] extra)")
     from prox.writers import make_writer
 
-    writer = make_writer("llamacpp", gguf, max_doc_prompt_tokens=384)
+    writer = make_writer("llamacpp", gguf, doc_prompt_tokens=384)
     texts = [r["text"] for r in web_sample[:40]]
     greedy = writer.write_doc(texts)
     writer.doc_mode = "score"

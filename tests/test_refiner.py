@@ -89,7 +89,7 @@ def test_tiny_transformers_model_end_to_end(tmp_path, llama2_tokenizer):
 
     folder = tiny_llama(tmp_path / "tiny", llama2_tokenizer)
     refiner = prox.Refiner(doc_model=str(folder), chunk_model=str(folder), backend="transformers",
-                           doc_max_new_tokens=8, chunk_max_new_tokens=12, batch_size=2, max_chunk_tokens=200)
+                           doc_answer_tokens=8, chunk_answer_tokens=12, prompts_per_batch=2, chunk_tokens=200)
     texts = [ARTICLE, "short doc\nwith two lines", ARTICLE * 3]
     results = refiner.refine(texts)
     assert len(results) == 3

@@ -17,7 +17,7 @@ def test_vllm_writer_end_to_end(tmp_path, llama2_tokenizer):
 
     folder = tiny_llama(tmp_path / "tiny", llama2_tokenizer)
     refiner = prox.Refiner(doc_model=str(folder), chunk_model=str(folder), backend="vllm",
-                           doc_max_new_tokens=8, chunk_max_new_tokens=12, gpu_memory_utilization=0.3)
+                           doc_answer_tokens=8, chunk_answer_tokens=12, gpu_memory_utilization=0.3)
     results = refiner.refine(["first document\nwith lines", "second document"])
     assert len(results) == 2 and all(isinstance(r.doc_program, str) for r in results)
     assert all(w.output_tokens > 0 for r in results for w in r.written)
@@ -36,7 +36,7 @@ def test_vllm_writer_constrains_programs_with_grammars(tmp_path, llama2_tokenize
     chunks = chunk_document("\n".join(f"line {i} \"quoted\" [x]" for i in range(40)), llama2_tokenizer, max_tokens=120)
     for chunk, written in zip(chunks, writer.write_chunk(chunks)):
         program = parse_program(written.program)
-        if written.output_tokens < writer.chunk_max_new_tokens:  # not cut by the budget: every line is whole
+        if written.output_tokens < writer.chunk_answer_tokens:  # not cut by the budget: every line is whole
             assert not program.errors, written.program
         numbers = [n for op in program.operations for n in (getattr(op, "line_start", None), getattr(op, "line_end", None)) if n is not None]
         assert all(chunk.line_start <= n <= chunk.line_end for n in numbers)

@@ -13,20 +13,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Optional
 
-from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS, ExecutionResult, execute_chunk, execute_doc, named_reason
+from prox.program.executor import ExecutionResult
+from prox.program.stored import StoredPrograms, Thresholds, execute_stored, trace_summary
 from prox.records import Blank, Record, RecordWriter, Rejected, expand, read_records
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    drop_fraction: float = DROP_FRACTION
-    short_words: int = SHORT_WORDS
-    error_limit: int = ERROR_LIMIT
-    drop_threshold: Optional[float] = None  # re-decide the doc stage from a stored metadata.drop_probability
-
-    @property
-    def chunk(self) -> dict:
-        return {"drop_fraction": self.drop_fraction, "short_words": self.short_words, "error_limit": self.error_limit}
 
 
 @dataclass
@@ -79,61 +68,13 @@ def apply_record(data: dict, thresholds: Thresholds = Thresholds(), text_key: Op
     """The record with ``text`` recomputed from its stored programs, and the execution result."""
     raw = original_text(data, text_key)
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    result, doc_reason = execute_stored(raw, metadata, thresholds)
+    programs = StoredPrograms.of(metadata)
+    result, doc_reason = execute_stored(raw, programs, thresholds)
     out = dict(data)
     out["raw_content"] = raw
     out["text"] = result.text
-    out["metadata"] = {**metadata, "prox": trace_summary(result, doc_reason, metadata.get("doc_rule"))}
+    out["metadata"] = {**metadata, "prox": trace_summary(result, doc_reason, programs.doc_rule)}
     return out, result
-
-
-def execute_stored(raw: str, metadata: dict, thresholds: Thresholds = Thresholds()) -> tuple[ExecutionResult, Optional[str]]:
-    """Execute the programs stored in a record's metadata; also the doc stage's reason, if it ran.
-
-    ``chunk_program`` may be one text or a list with one text per chunk (line numbers are global).
-    """
-    doc_program, chunk_program = metadata.get("doc_program"), metadata.get("chunk_program")
-    probability = metadata.get("drop_probability")
-    if thresholds.drop_threshold is not None and isinstance(probability, (int, float)):
-        doc_program = "drop_doc()" if probability >= thresholds.drop_threshold else "keep_doc()"
-    result = execute_doc(raw, doc_program) if isinstance(doc_program, str) else None
-    doc_reason = result.reason if result else None
-    if isinstance(chunk_program, list):
-        chunk_program = [p for p in chunk_program if isinstance(p, str)]
-    if isinstance(chunk_program, (str, list)) and not (result and result.dropped):
-        result = execute_chunk(raw, chunk_program, **thresholds.chunk)
-    if result is None:
-        result = execute_doc(raw, "keep_doc()")
-    return result, doc_reason
-
-
-def trace_summary(result: ExecutionResult, doc_reason: Optional[str] = None, rule: Optional[str] = None) -> dict:
-    """A JSON-ready summary of an execution, stored with each record.
-
-    A document the doc stage dropped by a named rule (a rule-based writer's ``metadata.doc_rule``) has that
-    rule as its reason, ``fineweb:line_punct_ratio`` rather than ``drop_doc``, so stats and reports say why."""
-    trace = result.trace
-    return {
-        "dropped": result.dropped,
-        "reason": named_reason(result.reason, rule),
-        "doc_reason": doc_reason,
-        "removed_lines": [list(run) for run in line_runs(trace.removed_lines)],
-        "normalizations": [n.__dict__ for n in trace.normalizations],
-        "errors": list(trace.errors),
-        "words_before": trace.words_before,
-        "words_after": trace.words_after,
-    }
-
-
-def line_runs(lines: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted line numbers as inclusive runs: [0, 1, 2, 5] -> [(0, 2), (5, 5)]."""
-    runs: list[list[int]] = []
-    for line in lines:
-        if runs and line == runs[-1][1] + 1:
-            runs[-1][1] = line
-        else:
-            runs.append([line, line])
-    return [(start, end) for start, end in runs]
 
 
 EXECUTE_FILES = ("kept.jsonl", "kept.parquet", "dropped.jsonl", "dropped.parquet", "rejected.jsonl", "stats.json",

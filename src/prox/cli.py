@@ -70,7 +70,8 @@ def execute(
     force: bool = typer.Option(False, "--force", help="Replace a previous prox execute output in --output."),
 ) -> None:
     """Apply the programs stored in records (metadata.doc_program / chunk_program) with chosen thresholds."""
-    from prox.apply import Thresholds, apply_files
+    from prox.apply import apply_files
+    from prox.program.stored import Thresholds
 
     if output_format not in ("jsonl", "parquet"):
         raise typer.BadParameter("--format must be jsonl or parquet")
@@ -106,6 +107,22 @@ def parse_options(pairs: List[str]) -> dict:
     return options
 
 
+OPTION_HELP = ("Backend option key=value (repeatable), e.g. base_url=..., dtype=bf16, or a batching setting: prompts_per_batch, "
+               "chunk_tokens, doc_answer_tokens, chunk_answer_tokens. An option the backend does not take is an error naming those it does.")
+
+
+def backend_options(pairs: List[str], constrained: bool = True) -> dict:
+    """``-O`` options, with ``--no-constrained`` (passed only when asked: rules have no decoding to constrain)."""
+    options = parse_options(pairs)
+    if not constrained:
+        options["constrained"] = False
+    return options
+
+
+def split_stages(stages: str) -> list[str]:
+    return [s.strip() for s in stages.split(",") if s.strip()]
+
+
 @command("refine-text")
 def refine_text(
     path: str = typer.Argument("-", help="A text file holding one document, or - for standard input."),
@@ -117,8 +134,8 @@ def refine_text(
     diff: bool = typer.Option(False, "--diff", help="Print a diff against the input instead of the refined text."),
     constrained: bool = typer.Option(True, "--constrained/--no-constrained", help="Constrained decoding (valid programs only)."),
     score: bool = typer.Option(False, "--score", help="Doc stage by scoring P(drop) in one forward pass instead of generating."),
-    drop_threshold: float = typer.Option(0.5, help="With --score: drop when P(drop) is at least this."),
-    option: List[str] = typer.Option([], "--option", "-O", help="Writer option key=value (repeatable), e.g. base_url=..."),
+    drop_threshold: Optional[float] = typer.Option(None, help="Drop when P(drop) is at least this (--score, or a student)."),
+    option: List[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
 ) -> None:
     """Refine one document and print the refined text (or a diff) to try a preset or model by hand."""
     import sys
@@ -127,8 +144,8 @@ def refine_text(
 
     text = sys.stdin.read() if path == "-" else read_text(path)
     refiner = Refiner(preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
-                      stages=[s.strip() for s in stages.split(",") if s.strip()], constrained=constrained,
-                      doc_mode="score" if score else "generate", drop_threshold=drop_threshold, **parse_options(option))
+                      stages=split_stages(stages), score=score, drop_threshold=drop_threshold,
+                      **backend_options(option, constrained))
     result = refiner.refine([text])[0]
     console.print(f"[bold]{'dropped' if result.dropped else 'kept'}[/bold] ({result.reason})")
     if result.doc_program is not None:
@@ -165,29 +182,28 @@ def refine(
     executor: str = typer.Option("local", help="local, slurm or ray."),
     output_format: str = typer.Option("jsonl", "--format", help="jsonl, jsonl.gz, jsonl.zst or parquet."),
     checkpoint_every: int = typer.Option(1000, help="Commit outputs every N documents: a rerun redoes at most N per task."),
-    batch_size: int = typer.Option(64, help="Documents handed to the writer at a time (prompts per model batch: -O batch_size=N)."),
+    docs_per_step: int = typer.Option(64, "--docs-per-step", "--batch-size", help="Documents a step hands the engine at a time (prompts per model batch: -O prompts_per_batch=N)."),
     constrained: bool = typer.Option(True, "--constrained/--no-constrained", help="Constrained decoding (valid programs only)."),
     score: bool = typer.Option(False, "--score", help="Doc stage by scoring P(drop) in one forward pass instead of generating."),
-    drop_threshold: float = typer.Option(0.5, help="With --score: drop when P(drop) is at least this."),
+    drop_threshold: Optional[float] = typer.Option(None, help="Drop when P(drop) is at least this (--score, or a student)."),
     drop_fraction: float = typer.Option(DROP_FRACTION, help="Drop a document when this share of its words was removed."),
     short_words: int = typer.Option(SHORT_WORDS, help="Drop a document left with at most this many words."),
     error_limit: int = typer.Option(ERROR_LIMIT, help="Keep a document unchanged when its chunk programs have this many errors."),
-    option: List[str] = typer.Option([], "--option", "-O", help="Writer option key=value (repeatable), e.g. base_url=..."),
+    option: List[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
     executor_option: List[str] = typer.Option([], "--executor-option", "-E", help="Executor option key=value (repeatable): slurm partition=, time=, gpus_per_task=; ray cpus_per_task=, gpus_per_task=."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
     force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings, discard its outputs and start over."),
 ) -> None:
     """Refine a corpus: doc-level programs, chunk-level programs, execution; resumable and exact-once."""
-    from prox.apply import Thresholds
+    from prox.program.stored import Thresholds
     from prox.pipeline.run import RefineJob
 
-    writer_options = {"constrained": constrained, "doc_mode": "score" if score else "generate", "drop_threshold": drop_threshold}
     job = RefineJob(
         inputs, output, preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
-        stages=[s.strip() for s in stages.split(",") if s.strip()], text_key=text_key, id_key=id_key, limit=limit,
+        stages=split_stages(stages), text_key=text_key, id_key=id_key, limit=limit,
         tasks=tasks, workers=workers, executor=executor, output_format=output_format, checkpoint_every=checkpoint_every,
-        batch_size=batch_size, thresholds=Thresholds(drop_fraction, short_words, error_limit),
-        writer_options={**writer_options, **parse_options(option)}, executor_options=parse_options(executor_option))
+        docs_per_step=docs_per_step, score=score, thresholds=Thresholds(drop_fraction, short_words, error_limit, drop_threshold),
+        writer_options=backend_options(option, constrained), executor_options=parse_options(executor_option))
     summary = job.run(progress=console.is_terminal if progress is None else progress, force=force)
     if summary is None:
         console.print(f"submitted to {executor}; when it is done, `prox summary {output}` prints the figures")
@@ -308,9 +324,9 @@ def annotate(
     text_key: str = typer.Option("text", help="Field holding the document."),
     limit: Optional[int] = typer.Option(None, help="Label at most this many documents."),
     tokenizer: Optional[str] = typer.Option(None, help="The chunk model's tokenizer, to cut chunks as it will read them (default: whole documents)."),
-    max_chunk_tokens: int = typer.Option(1500, help="Token budget of a chunk."),
+    chunk_tokens: int = typer.Option(1500, "--chunk-tokens", "--max-chunk-tokens", help="Token budget of a chunk."),
     max_in_flight: int = typer.Option(8, help="Requests in flight at once."),
-    max_tokens: int = typer.Option(512, help="Longest teacher answer, in tokens."),
+    answer_tokens: int = typer.Option(512, "--answer-tokens", "--max-tokens", help="Longest teacher answer, in tokens."),
     edu_min: int = typer.Option(3, help="Keep when the educational score is at least this ..."),
     edu_borderline: int = typer.Option(2, help="... or equals this ..."),
     format_min: int = typer.Option(4, help="... and the format score is at least this."),
@@ -322,9 +338,9 @@ def annotate(
     from prox.adapt.annotate import annotate as label
 
     try:
-        client = Teacher(teacher, base_url, api_key, max_in_flight, max_tokens=max_tokens, cache=os.path.join(output, "cache.sqlite"))
+        client = Teacher(teacher, base_url, api_key, max_in_flight, answer_tokens=answer_tokens, cache=os.path.join(output, "cache.sqlite"))
         stats = label(inputs, output, client, domain, levels.split(","), text_key, limit,
-                      _load_tokenizer(tokenizer) if tokenizer else None, max_chunk_tokens, KeepRule(edu_min, edu_borderline, format_min))
+                      _load_tokenizer(tokenizer) if tokenizer else None, chunk_tokens, KeepRule(edu_min, edu_borderline, format_min))
     except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -347,7 +363,7 @@ def derive(
     raw_key: str = typer.Option("raw", help="Field of the raw text in --pairs files."),
     clean_key: str = typer.Option("clean", help="Field of the clean text in --pairs files."),
     tokenizer: Optional[str] = typer.Option(None, help="The chunk model's tokenizer (folder, hub id or .gguf): chunks as it will read them."),
-    max_chunk_tokens: int = typer.Option(1500, help="Token budget of a chunk."),
+    chunk_tokens: int = typer.Option(1500, "--chunk-tokens", "--max-chunk-tokens", help="Token budget of a chunk."),
 ) -> None:
     """Build training programs from labels people already have (no teacher)."""
     import json
@@ -362,14 +378,14 @@ def derive(
         with RecordWriter(str(output)) as out:
             for kind, paths in (("lines", lines), ("docs", docs)):
                 for path in paths:
-                    for record in from_labelled(read_labelled(path, kind), counter, max_chunk_tokens):
+                    for record in from_labelled(read_labelled(path, kind), counter, chunk_tokens):
                         out.write(record)
                         counts[record["level"]] += 1
             for item in read_records(pairs):
                 if not isinstance(item, Record) or not isinstance(item.data.get(raw_key), str) or not isinstance(item.data.get(clean_key), str):
                     raise LabelError(f"{item.file}, {item.where}: a pair needs string fields {raw_key!r} and {clean_key!r}")
                 doc_id = str(item.data.get("id", f"{item.file}/{item.index}"))
-                for record in from_pair(doc_id, item.data[raw_key], item.data[clean_key], counter, max_chunk_tokens):
+                for record in from_pair(doc_id, item.data[raw_key], item.data[clean_key], counter, chunk_tokens):
                     out.write(record)
                     counts["chunk"] += 1
     except (FileNotFoundError, LabelError) as exc:
@@ -492,12 +508,12 @@ def show(
 def chunk(
     path: Path = typer.Argument(..., help="A text file (one document)."),
     tokenizer: str = typer.Option(..., help="Tokenizer folder or hub id (the chunk model's)."),
-    max_tokens: int = typer.Option(1500, help="Token budget of a chunk."),
+    chunk_tokens: int = typer.Option(1500, "--chunk-tokens", "--max-tokens", help="Token budget of a chunk."),
 ) -> None:
     """Print the line-numbered chunks the chunk-level model reads for one document."""
     from prox.text.chunker import chunk_document
 
-    for chunk in chunk_document(read_text(str(path)), _load_tokenizer(tokenizer), max_tokens):
+    for chunk in chunk_document(read_text(str(path)), _load_tokenizer(tokenizer), chunk_tokens):
         cut = ", cut to fit" if chunk.truncated else ""
         console.rule(f"lines {chunk.line_start}-{chunk.line_end}, {chunk.n_tokens} tokens{cut}")
         typer.echo(chunk.text)

@@ -12,7 +12,6 @@ Prompts are package data (``prox/adapt/prompts/{web,math}``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -80,73 +79,48 @@ class Answer:
 
 
 class Teacher:
-    """Chat completions from an OpenAI-compatible server: bounded concurrency, retries, a disk cache."""
+    """Chat completions from an OpenAI-compatible server, through :class:`prox.serving.ServerClient`."""
 
     def __init__(self, model: str, base_url: str = "http://127.0.0.1:8000/v1", api_key: Optional[str] = None,
                  max_in_flight: int = 8, timeout: float = 300.0, max_retries: int = 4, backoff: float = 0.5,
-                 cache: Optional[str] = None, max_tokens: int = 512, temperature: float = 0.0, extra_body: Optional[dict] = None):
-        import os
+                 cache: Optional[str] = None, answer_tokens: int = 512, temperature: float = 0.0, extra_body: Optional[dict] = None):
+        from prox.serving import ServerClient
 
-        from prox.writers.openai_writer import RequestCache
-
-        self.model, self.base_url = model, base_url.rstrip("/")
-        self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
-        self.max_in_flight, self.timeout, self.max_retries, self.backoff = max_in_flight, timeout, max_retries, backoff
-        self.cache = RequestCache(cache) if cache else None
-        self.max_tokens, self.temperature, self.extra_body = max_tokens, temperature, extra_body or {}
-        self.requests_sent = 0
+        self.model = model
+        self.server = ServerClient(base_url, api_key, max_in_flight, timeout, max_retries, backoff, cache)
+        self.answer_tokens, self.temperature, self.extra_body = answer_tokens, temperature, extra_body or {}
         self.answered = 0  # answers without an error, ever
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def requests_sent(self) -> int:
+        return self.server.requests_sent
 
     def ask(self, prompts: Sequence[str]) -> list[Answer]:
         """The teacher's answers; stops with the error when it has never answered and answers none of these."""
-        from prox.writers.openai_writer import _run
-
-        answers = _run(self._all(list(prompts)))
+        answers = self.server.each(list(prompts), self._one)
         if answers and not self.answered and all(a.error for a in answers):
             raise TeacherUnreachable(f"the teacher {self.model!r} at {self.base_url} answered none of "
                                      f"{len(answers):,} requests: {answers[0].error}")
         self.answered += sum(1 for a in answers if not a.error)
         return answers
 
-    async def _all(self, prompts: list[str]) -> list[Answer]:
-        import asyncio
+    async def _one(self, http, prompt: str) -> Answer:
+        from prox.serving import answer_text
 
-        import httpx
-
-        limit = asyncio.Semaphore(self.max_in_flight)
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        async with httpx.AsyncClient(timeout=self.timeout, headers=headers) as client:
-
-            async def one(prompt: str) -> Answer:
-                async with limit:
-                    return await self._one(client, prompt)
-
-            return list(await asyncio.gather(*(one(p) for p in prompts)))
-
-    async def _one(self, client, prompt: str) -> Answer:
-        from prox.writers.openai_writer import answer_text, post_with_retries
-
-        body = {"model": self.model, "messages": [{"role": "user", "content": prompt}], "max_tokens": self.max_tokens,
+        body = {"model": self.model, "messages": [{"role": "user", "content": prompt}], "max_tokens": self.answer_tokens,
                 "temperature": self.temperature, **self.extra_body}
-        key = hashlib.sha256(json.dumps([self.base_url, body], sort_keys=True).encode()).hexdigest()
-        if self.cache and (hit := self.cache.get(key)):
-            return Answer(**hit, cached=True)
 
-        def parse(data: dict) -> Answer:
+        def parse(data: dict) -> dict:
             usage = data.get("usage") or {}
-            text = answer_text(data["choices"][0]["message"]["content"], self.max_tokens)
-            return Answer(text, usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0))
+            return {"text": answer_text(data["choices"][0]["message"]["content"], self.answer_tokens),
+                    "input_tokens": usage.get("prompt_tokens", 0), "output_tokens": usage.get("completion_tokens", 0)}
 
-        answer, error = await post_with_retries(client, self.base_url + "/chat/completions", body, parse,
-                                                self.max_retries, self.backoff, self._count)
-        if answer is None:
-            return Answer(error=error)
-        if self.cache:
-            self.cache.put(key, {"text": answer.text, "input_tokens": answer.input_tokens, "output_tokens": answer.output_tokens})
-        return answer
-
-    def _count(self) -> None:
-        self.requests_sent += 1
+        answer, error, cached = await self.server.post(http, "/chat/completions", body, parse)
+        return Answer(**answer, cached=cached) if answer is not None else Answer(error=error)
 
 
 @dataclass
@@ -225,7 +199,7 @@ def check_program(text: str, chunk: Chunk) -> tuple[list, Optional[str]]:
 
 def merge(programs: Iterable[list]) -> str:
     """One chunk program from several: the union of removed lines (as runs), each normalization once."""
-    from prox.apply import line_runs
+    from prox.program.stored import line_runs
 
     removed: set[int] = set()
     normalizations: list[Normalize] = []
@@ -240,12 +214,12 @@ def merge(programs: Iterable[list]) -> str:
 
 
 def annotate_chunks(teacher: Teacher, documents: Sequence[tuple[str, str]], prompts: Prompts, stats: AnnotationStats,
-                    tokenizer: Any = None, max_tokens: int = 1500, kinds: Optional[Sequence[str]] = None) -> tuple[list[dict], list[dict]]:
+                    tokenizer: Any = None, chunk_tokens: int = 1500, kinds: Optional[Sequence[str]] = None) -> tuple[list[dict], list[dict]]:
     """Chunk-level records: every chunk of every document, one teacher prompt per kind of noise, merged."""
     kinds = list(kinds or prompts.tasks)
     texts = dict(documents)
     chunks = [(doc_id, n, chunk) for doc_id, text in documents
-              for n, chunk in enumerate(chunk_document(text, tokenizer, max_tokens) if tokenizer is not None else [whole_document_chunk(text)])]
+              for n, chunk in enumerate(chunk_document(text, tokenizer, chunk_tokens) if tokenizer is not None else [whole_document_chunk(text)])]
     answers = teacher.ask([prompts.for_chunk(kind, chunk) for _, _, chunk in chunks for kind in kinds])
     records, invalid = [], []
     for i, (doc_id, n, chunk) in enumerate(chunks):
@@ -283,7 +257,7 @@ def _strip_fences(text: str) -> str:
 
 
 def annotate(inputs: Sequence[str], output: str, teacher: Teacher, domain: str = "web", levels: Sequence[str] = ("doc", "chunk"),
-             text_key: str = "text", limit: Optional[int] = None, tokenizer: Any = None, max_chunk_tokens: int = 1500,
+             text_key: str = "text", limit: Optional[int] = None, tokenizer: Any = None, chunk_tokens: int = 1500,
              rule: KeepRule = KeepRule(), batch_size: int = 64) -> AnnotationStats:
     """Label the documents of ``inputs``; writes ``annotations.jsonl``, ``invalid.jsonl`` and ``stats.json`` to ``output``."""
     import os
@@ -310,7 +284,7 @@ def annotate(inputs: Sequence[str], output: str, teacher: Teacher, domain: str =
                     continue
                 documents.append((str(item.data.get("id", f"{item.file}/{item.index}")), text))
             for level, run in (("doc", lambda: annotate_docs(teacher, documents, prompts, rule, stats)),
-                               ("chunk", lambda: annotate_chunks(teacher, documents, prompts, stats, tokenizer, max_chunk_tokens))):
+                               ("chunk", lambda: annotate_chunks(teacher, documents, prompts, stats, tokenizer, chunk_tokens))):
                 if level in levels and documents:
                     good, bad = run()
                     for record in good:

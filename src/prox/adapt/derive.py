@@ -18,7 +18,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from prox.apply import line_runs
+from prox.program.stored import line_runs
 from prox.program.operations import Normalize, RemoveLines
 from prox.text.chunker import chunk_document, whole_document_chunk
 

@@ -29,7 +29,7 @@ class TrainConfig:
     batch_size: int = 4
     gradient_accumulation: int = 1
     max_length: int = 2304  # the longest doc prompt (2,000) plus a program
-    doc_prompt_tokens: int = 2000  # as the writers' max_doc_prompt_tokens: train on the prompts inference builds
+    doc_prompt_tokens: int = 2000  # as the writers' doc_prompt_tokens: train on the prompts inference builds
     gguf_dtype: str = "f16"  # of model.gguf, written when the base model is a Llama-architecture GGUF
     lora: bool = False
     lora_rank: int = 16

@@ -119,7 +119,7 @@ def is_run_folder(path: str) -> bool:
 
 def from_run(folder: str) -> Examples:
     """What a finished run's writer decided: its doc programs as doc labels, its chunk programs as line labels."""
-    from prox.apply import execute_stored
+    from prox.program.stored import StoredPrograms, execute_stored
 
     paths = [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.startswith(("kept", "dropped"))]
     examples = Examples()
@@ -139,7 +139,7 @@ def from_run(folder: str) -> Examples:
                 continue
         if metadata.get("chunk_program") is None:
             continue
-        result, _ = execute_stored(raw, {"chunk_program": metadata["chunk_program"]})
+        result, _ = execute_stored(raw, StoredPrograms.of({"chunk_program": metadata["chunk_program"]}))
         lines = raw.split("\n")
         if any("\n" in n.source_str or "\n" in n.target_str for n in result.trace.normalizations if n.count):
             continue  # a normalization moved line boundaries: the removed numbers no longer name raw lines

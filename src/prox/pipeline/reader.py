@@ -18,7 +18,7 @@ from datatrove.pipeline.readers.base import BaseReader
 from datatrove.utils.logging import logger
 
 from prox.pipeline.checkpoints import Checkpoints
-from prox.pipeline.documents import PROX
+from prox.pipeline.documents import PROX, state
 from prox.records import Blank, Record, Rejected, expand, file_size, read_file
 from prox.writers.errors import describe
 
@@ -92,9 +92,9 @@ class ReadRecords(BaseReader):
                         document = self.to_document(item)
                     except Exception as error:  # whatever a record holds, it costs only itself
                         document = self.to_document(Rejected(item.file, item.where, f"unreadable record: {describe(error)}"))
-                    document.metadata[PROX]["position"] = position
-                    document.metadata[PROX]["offset"] = [min(done + offset, total), total]
-                    self.stat_update(next((k for k in ("rejected", "blank") if k in document.metadata[PROX]), "read"))
+                    prox = state(document)
+                    prox.place(position, [min(done + offset, total), total])
+                    self.stat_update("rejected" if prox.rejected else "blank" if prox.blank else "read")
                 yield document
             done += size
 

@@ -13,17 +13,18 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
 
-from prox.apply import Thresholds
 from prox.pipeline.folders import SettingsChanged, clear, differences, read_identity, write_identity
 from prox.pipeline.stats import RunStats
+from prox.program.stored import Thresholds
 
 __all__ = ["RefineJob", "SettingsChanged", "summarize"]
 
 EXECUTORS = ("local", "slurm", "ray")
 # how to run, not what comes out: a rerun may change these freely
-HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "batch_size")
+HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "docs_per_step", "batch_size")
 # writer options that change only speed or access, never a program
-WRITER_LOGISTICS = ("batch_size", "max_in_flight", "timeout", "max_retries", "backoff", "cache", "api_key")
+WRITER_LOGISTICS = ("prompts_per_batch", "max_batch_tokens", "max_in_flight", "timeout", "max_retries", "backoff",
+                    "cache", "api_key", "batch_size")
 SECRETS = ("api_key",)
 RUN_PARTS = ("kept", "dropped", "rejected", "checkpoints", "logs", "progress", "stats.json", "report.html")
 
@@ -45,9 +46,10 @@ class RefineJob:
     executor: str = "local"
     output_format: str = "jsonl"
     checkpoint_every: int = 1000
-    batch_size: int = 64
+    docs_per_step: int = 64
+    score: bool = False  # the doc stage writes P(drop) by scoring; thresholds.drop_threshold decides from it
     thresholds: Thresholds = field(default_factory=Thresholds)
-    writer_options: dict = field(default_factory=dict)
+    writer_options: dict = field(default_factory=dict)  # batching settings and the backend's own options
     executor_options: dict = field(default_factory=dict)  # e.g. partition, time, gpus_per_task, cpus_per_task
 
     def __post_init__(self):
@@ -60,6 +62,15 @@ class RefineJob:
             raise ValueError(f"--stages takes doc, chunk or both, not {','.join(self.stages)}")
         if self.tasks < 1 or self.workers < 1:
             raise ValueError("--tasks and --workers must be at least 1")
+        if self.checkpoint_every < 1:
+            raise ValueError("--checkpoint-every must be at least 1")
+        from prox.settings import RefineSettings
+
+        # checked here, when the job starts: a bad preset, backend or option fails before any task runs
+        self.refine_settings = RefineSettings.of(self.preset, self.doc_model, self.chunk_model, self.backend,
+                                                 self.stages, self.score, docs_per_step=self.docs_per_step,
+                                                 **self.writer_options)
+        self.refine_settings.check_thresholds(self.thresholds)
 
     # --- the pipeline -------------------------------------------------------------------------------
     def pipeline(self) -> list:
@@ -71,15 +82,10 @@ class RefineJob:
         output = WriteOutputs(self.output, self.output_format, self.checkpoint_every)
         steps: list = [ReadRecords(self.inputs, self.text_key, self.id_key, checkpoints=output.checkpoints,
                                    total_limit=self.limit, blanks=True)]
-        options = dict(self.writer_options)
-        # batch_size is the steps' documents per batch; a writer option of that name is the model's prompts per batch
-        prompts_per_batch = options.pop("batch_size", None)
-        models = dict(preset=self.preset, doc_model=self.doc_model, chunk_model=self.chunk_model, backend=self.backend,
-                      batch_size=self.batch_size, writer_batch_size=prompts_per_batch, **options)
         if "doc" in self.stages:
-            steps.append(WriteDocPrograms(**models))
+            steps.append(WriteDocPrograms(settings=self.refine_settings, thresholds=self.thresholds))
         if "chunk" in self.stages:
-            steps.append(WriteChunkPrograms(**models))
+            steps.append(WriteChunkPrograms(settings=self.refine_settings, thresholds=self.thresholds))
         steps += [ExecutePrograms(self.thresholds, keep_dropped=True), output]
         return steps
 
@@ -111,6 +117,7 @@ class RefineJob:
     def settings(self) -> dict:
         """Every setting, as ``run.json`` records it (secrets masked)."""
         data = asdict(self)
+        data.pop("refine_settings", None)
         data["thresholds"] = asdict(self.thresholds)
         data["writer_options"] = {k: ("***" if k in SECRETS and v else v) for k, v in self.writer_options.items()}
         return {"command": "refine", **data}

@@ -6,9 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Iterable
 
-from prox.pipeline.documents import PROX, is_blank, is_dropped, is_empty, is_rejected
+from prox.pipeline.documents import STAGES, is_blank, is_rejected, state
 
-STAGES = ("doc", "chunk")
 
 
 @dataclass
@@ -42,12 +41,12 @@ class RunStats:
         if is_rejected(document):
             self.rejected += 1
             return
-        prox = document.metadata.get(PROX, {})
-        dropped = is_dropped(document)
+        prox = state(document)
+        dropped = prox.dropped
         self.dropped += dropped
         self.kept += not dropped
-        self.empty += is_empty(document)
-        self.reasons[prox.get("reason", "unknown")] += 1
+        self.empty += prox.empty
+        self.reasons[prox.reason] += 1
         self.writer_errors += bool(prox.get("writer_errors"))
         self.lines_removed += sum(end - start + 1 for start, end in prox.get("removed_lines", []))
         self.normalizations += sum(1 for n in prox.get("normalizations", []) if n.get("count"))
@@ -56,7 +55,7 @@ class RunStats:
         self.words_before += prox.get("words_before", 0)
         self.words_after += 0 if dropped else len(document.text.split())
         for stage in STAGES:
-            cost = prox.get(stage)
+            cost = prox.cost(stage)
             if cost:
                 self.stage_documents[stage] += 1
                 self.stage_items[stage] += cost.get("items", 1)

@@ -16,10 +16,11 @@ from typing import Any, Iterable, Iterator, Optional
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from prox.apply import Thresholds, execute_stored, trace_summary
-from prox.pipeline.documents import is_blank, is_empty, is_rejected, state, writer_errors
-from prox.program.executor import execute_doc
+from prox.engine import Engine
+
+from prox.pipeline.documents import state
 from prox.program.parser import parse_program
+from prox.program.stored import StoredPrograms, Thresholds, execute_stored, trace_summary
 from prox.writers.base import ProgramWriter, Written
 from prox.writers.errors import describe, isolated
 
@@ -33,7 +34,7 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
 
 
 class _ProgramStep(PipelineStep):
-    """A step that asks a program writer (named by preset, models and backend) for one stage's programs."""
+    """A step that has the engine write one stage's programs, ``docs_per_step`` documents at a time."""
 
     stage = ""
     type = "✍️ - PROGRAMS"
@@ -44,36 +45,54 @@ class _ProgramStep(PipelineStep):
         doc_model: Optional[str] = None,
         chunk_model: Optional[str] = None,
         backend: Optional[str] = None,
-        batch_size: int = 64,
+        *,
+        settings: Optional["RefineSettings"] = None,
+        thresholds: Thresholds = Thresholds(),
         writer: Optional[ProgramWriter] = None,
-        writer_batch_size: Optional[int] = None,
+        docs_per_step: int = 64,
+        score: bool = False,
         **options: Any,
     ):
-        """``batch_size`` documents go to the writer at a time; ``writer_batch_size`` prompts go to the model at a time."""
+        """What to run comes as ``settings`` (:class:`prox.settings.RefineSettings`), or as a preset, models,
+        backend and options, checked here; or a ``writer`` ready to use. ``thresholds`` decide which documents
+        pass the doc stage (a drop threshold re-decides from P(drop))."""
+        from prox.settings import Batching, RefineSettings
+
         super().__init__()
-        self.settings = {"preset": preset, "doc_model": doc_model, "chunk_model": chunk_model, "backend": backend, **options}
-        if writer_batch_size is not None:
-            self.settings["batch_size"] = writer_batch_size
-        self.batch_size = batch_size
+        if writer is None and settings is None:
+            settings = RefineSettings.of(preset, doc_model, chunk_model, backend, (self.stage,), score,
+                                         docs_per_step=docs_per_step, **options)
+        self.settings = settings
+        self.docs_per_step = settings.batching.docs_per_step if settings else Batching(docs_per_step).docs_per_step
+        self.thresholds = thresholds
+        self._engine: Optional[Engine] = None
         self._writer = writer
-        self._given = writer is not None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            given = {f"{self.stage}_writer": self._writer} if self._writer is not None else {}
+            if self.settings is not None:
+                from dataclasses import replace
+
+                self._engine = Engine.build(replace(self.settings, stages=(self.stage,)), self.thresholds,
+                                            _PROCESS_WRITERS, **given)
+            else:
+                self._engine = Engine(self._writer if self.stage == "doc" else None,
+                                      self._writer if self.stage == "chunk" else None, self.thresholds)
+        return self._engine
 
     @property
     def writer(self) -> ProgramWriter:
-        if self._writer is None:
-            from prox.refiner import Refiner
-
-            refiner = Refiner(stages=(self.stage,), writers=_PROCESS_WRITERS, **self.settings)
-            self._writer = refiner.doc_writer if self.stage == "doc" else refiner.chunk_writer
-        return self._writer
+        return self.engine.doc_writer if self.stage == "doc" else self.engine.chunk_writer
 
     def __getstate__(self) -> dict:  # a built engine never travels to another process
         data = dict(self.__dict__)
-        data["_writer"] = self._writer if self._given else None
+        data["_engine"] = None
         return data
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        for batch in batched(data, self.batch_size):
+        for batch in batched(data, self.docs_per_step):
             todo = [document for document in batch if self.wants(document)]
             if todo:
                 with self.track_time(unit="batch"):
@@ -85,7 +104,7 @@ class _ProgramStep(PipelineStep):
             yield from batch
 
     def wants(self, document: Document) -> bool:
-        return not (is_rejected(document) or is_blank(document) or is_empty(document) or writer_errors(document))
+        return state(document).refinable
 
     def isolated(self, documents: list[Document]) -> list[list[Written]]:
         """:meth:`write` for the batch; when it fails, document by document, so that a document whose own
@@ -112,21 +131,21 @@ class _ProgramStep(PipelineStep):
         if errors:
             cost["errors"] = errors
             self.stat_update("writer_errors")
-        state(document)[self.stage] = cost
+        state(document).set_cost(self.stage, cost)
         self.stat_update("documents")
         self.stat_update("input_tokens", value=cost["input_tokens"])
         self.stat_update("output_tokens", value=cost["output_tokens"])
 
 
 class WriteDocPrograms(_ProgramStep):
-    """Doc stage: ``metadata.doc_program`` (and ``drop_probability`` in scoring mode) for every document."""
+    """Doc stage: ``metadata.doc_program`` (and ``drop_probability`` where it scored) for every document."""
 
     name = "doc programs"
     stage = "doc"
 
     def write(self, documents: list[Document]) -> list[list[Written]]:
         costs = []
-        for document, written in zip(documents, self.writer.write_doc([d.text for d in documents])):
+        for document, written in zip(documents, self.engine.write_doc([d.text for d in documents])):
             for stale in ("doc_program", "chunk_program", "drop_probability", "doc_rule"):  # an input's old programs
                 document.metadata.pop(stale, None)
             document.metadata["doc_program"] = written.program
@@ -139,27 +158,19 @@ class WriteDocPrograms(_ProgramStep):
 
 
 class WriteChunkPrograms(_ProgramStep):
-    """Chunk stage: ``metadata.chunk_program``, one program per chunk, for documents the doc stage kept."""
+    """Chunk stage: ``metadata.chunk_program``, one program per chunk, for documents that pass the doc stage."""
 
     name = "chunk programs"
     stage = "chunk"
 
     def wants(self, document: Document) -> bool:
-        program = document.metadata.get("doc_program")
-        kept = not isinstance(program, str) or not execute_doc(document.text, program).dropped
-        return kept and super().wants(document)
+        return super().wants(document) and StoredPrograms.of(document.metadata).passes_doc_stage(document.text, self.thresholds)
 
     def write(self, documents: list[Document]) -> list[list[Written]]:
-        from prox.refiner import chunks_for
-
-        chunks = [chunks_for(self.writer, document.text) for document in documents]
-        written = self.writer.write_chunk([chunk for own in chunks for chunk in own])
-        costs, position = [], 0
-        for document, own in zip(documents, chunks):
-            mine = written[position : position + len(own)]
-            position += len(own)
-            document.metadata["chunk_program"] = [w.program for w in mine]
-            costs.append(mine)
+        costs = []
+        for document, (_, written) in zip(documents, self.engine.write_chunks([d.text for d in documents])):
+            document.metadata["chunk_program"] = [w.program for w in written]
+            costs.append(written)
         return costs
 
 
@@ -183,7 +194,8 @@ class ExecutePrograms(PipelineStep):
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         with self.exclusion_writer if self.exclusion_writer else nullcontext() as excluded:
             for document in data:
-                if is_rejected(document) or is_blank(document):
+                prox = state(document)
+                if prox.rejected or prox.blank:
                     yield document
                     continue
                 with self.track_time():
@@ -191,10 +203,9 @@ class ExecutePrograms(PipelineStep):
                         self.execute(document)
                     except Exception as error:  # never seen in the fuzz benchmark; if it happens, one document pays
                         untouched(document, "execution_error", errors=[f"execution failed: {describe(error)}"])
-                prox = state(document)
-                self.stat_update(prox["reason"])
-                if not prox["dropped"] or self.keep_dropped:
-                    self.stat_update("kept" if not prox["dropped"] else "dropped")
+                self.stat_update(prox.reason)
+                if not prox.dropped or self.keep_dropped:
+                    self.stat_update("kept" if not prox.dropped else "dropped")
                     yield document
                 else:
                     self.stat_update("dropped")
@@ -203,14 +214,13 @@ class ExecutePrograms(PipelineStep):
 
     def execute(self, document: Document) -> None:
         document.metadata["raw_content"] = raw = document.text
-        errors = writer_errors(document)
-        if is_empty(document) or errors:
-            untouched(document, "empty" if is_empty(document) else "writer_error", dropped=is_empty(document),
-                      writer_errors=errors)
+        prox = state(document)
+        if prox.empty or prox.writer_errors:
+            untouched(document, "empty" if prox.empty else "writer_error", dropped=prox.empty, writer_errors=prox.writer_errors)
             return
-        result, doc_reason = execute_stored(raw, document.metadata, self.thresholds)
-        state(document).update(trace_summary(result, doc_reason, document.metadata.get("doc_rule")))
-        state(document).update(_parse_figures(document.metadata))
+        programs = StoredPrograms.of(document.metadata)
+        result, doc_reason = execute_stored(raw, programs, self.thresholds)
+        prox.executed(**trace_summary(result, doc_reason, programs.doc_rule), **_parse_figures(programs))
         document.text = result.text
 
 
@@ -218,13 +228,11 @@ def untouched(document: Document, reason: str, dropped: bool = False, errors: tu
     """A document no program changed: kept as it came (``text`` empty when dropped), with its reason."""
     raw = document.metadata.setdefault("raw_content", document.text)
     words = len(raw.split())
-    state(document).update(dropped=dropped, reason=reason, doc_reason=None, removed_lines=[], normalizations=[],
-                           errors=list(errors), words_before=words, words_after=0 if dropped else words, **extra)
+    state(document).executed(dropped=dropped, reason=reason, doc_reason=None, removed_lines=[], normalizations=[],
+                             errors=list(errors), words_before=words, words_after=0 if dropped else words, **extra)
     document.text = "" if dropped else raw
 
 
-def _parse_figures(metadata: dict) -> dict:
-    chunk_programs = metadata.get("chunk_program")
-    chunk_programs = [chunk_programs] if isinstance(chunk_programs, str) else list(chunk_programs or [])
-    programs = [p for p in [metadata.get("doc_program"), *chunk_programs] if isinstance(p, str)]
-    return {"programs": len(programs), "programs_with_parse_errors": sum(1 for p in programs if parse_program(p).errors)}
+def _parse_figures(programs: StoredPrograms) -> dict:
+    texts = [p for p in (programs.doc, *(programs.chunks or ())) if p is not None]
+    return {"programs": len(texts), "programs_with_parse_errors": sum(1 for p in texts if parse_program(p).errors)}

@@ -10,7 +10,6 @@ from typing import Any
 from prox.writers.base import ProgramWriter, Written
 from prox.writers.errors import ModelUnavailable
 
-BACKENDS = ("heuristic", "student", "transformers", "vllm", "llamacpp", "openai")
 
 
 def default_backend(model: str) -> str:
@@ -34,34 +33,17 @@ def default_backend(model: str) -> str:
 
 
 def make_writer(backend: str, model: str | None = None, **options: Any) -> ProgramWriter:
-    """A writer for ``backend`` (one of BACKENDS) and ``model`` (hub id, folder, .gguf file or served name)."""
-    if backend == "heuristic":  # model options (batch sizes, constraints, ...) do not apply to rules
-        from prox.writers.heuristic import HeuristicWriter
+    """A writer for ``backend`` (one of BACKENDS) and ``model`` (hub id, folder, .gguf file or served name),
+    with the options that backend takes (:func:`prox.settings.check_options` names them)."""
+    from prox.settings import MODEL_FREE, check_options, writer_class
 
-        return HeuristicWriter(**{k: v for k, v in options.items() if k in ("line_rules", "doc_filters", "judge")})
+    cls = writer_class(backend)
+    check_options(backend, options)
+    if backend in MODEL_FREE:
+        return cls(**options)
     if model is None:
         raise ValueError(f"the {backend} backend needs a model")
-    if backend == "student":
-        from prox.writers.student import StudentWriter
-
-        return StudentWriter(model, **{k: v for k, v in options.items() if k in ("line_threshold", "drop_threshold")})
-    if backend == "transformers":
-        from prox.writers.transformers_writer import TransformersWriter
-
-        return TransformersWriter(model, **options)
-    if backend == "vllm":
-        from prox.writers.vllm_writer import VLLMWriter
-
-        return VLLMWriter(model, **options)
-    if backend == "llamacpp":
-        from prox.writers.llamacpp_writer import LlamaCppWriter
-
-        return LlamaCppWriter(model, **options)
-    if backend == "openai":
-        from prox.writers.openai_writer import OpenAIWriter
-
-        return OpenAIWriter(model, **options)
-    raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return cls(model, **options)
 
 
-__all__ = ["BACKENDS", "ModelUnavailable", "ProgramWriter", "Written", "default_backend", "make_writer"]
+__all__ = ["ModelUnavailable", "ProgramWriter", "Written", "default_backend", "make_writer"]

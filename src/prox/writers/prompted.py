@@ -32,31 +32,33 @@ class PromptedWriter:
 
     name = "model"
     supports_constraints = False  # backends that can mask logits say so
+    can_score = True  # the doc stage can write P(drop) (doc_mode="score"), where the backend has logprobs
 
     def __init__(
         self,
         tokenizer: Any,
-        batch_size: int = 16,
+        prompts_per_batch: int = 16,
         max_batch_tokens: int | None = None,
-        doc_max_new_tokens: int = DOC_MAX_NEW_TOKENS,
-        chunk_max_new_tokens: int = CHUNK_MAX_NEW_TOKENS,
-        max_doc_prompt_tokens: int = MAX_DOC_PROMPT_TOKENS,
-        max_chunk_tokens: int = MAX_CHUNK_TOKENS,
+        doc_answer_tokens: int = DOC_MAX_NEW_TOKENS,
+        chunk_answer_tokens: int = CHUNK_MAX_NEW_TOKENS,
+        doc_prompt_tokens: int = MAX_DOC_PROMPT_TOKENS,
+        chunk_tokens: int = MAX_CHUNK_TOKENS,
         constrained: bool = True,
         doc_mode: str = "generate",
-        drop_threshold: float = 0.5,
     ):
+        """``doc_mode="score"``: the doc stage writes P(drop) from one forward pass, and the program greedy
+        decoding would write; the threshold that turns P(drop) into a decision is applied at execution."""
         self.tokenizer = tokenizer
-        self.batch_size = batch_size
+        self.prompts_per_batch = prompts_per_batch
         self.max_batch_tokens = max_batch_tokens
-        self.doc_max_new_tokens = doc_max_new_tokens
-        self.chunk_max_new_tokens = chunk_max_new_tokens
-        self.max_doc_prompt_tokens = max_doc_prompt_tokens
-        self.max_chunk_tokens = max_chunk_tokens
+        self.doc_answer_tokens = doc_answer_tokens
+        self.chunk_answer_tokens = chunk_answer_tokens
+        self.doc_prompt_tokens = doc_prompt_tokens
+        self.chunk_tokens = chunk_tokens
         if doc_mode not in ("generate", "score"):
             raise ValueError("doc_mode must be generate or score")
         self.constrained = constrained and self.supports_constraints
-        self.doc_mode, self.drop_threshold = doc_mode, drop_threshold
+        self.doc_mode = doc_mode
         self._doc_masks = None
 
     # -- what a backend implements ------------------------------------------------------------------
@@ -71,16 +73,16 @@ class PromptedWriter:
 
     # -- the writer interface -----------------------------------------------------------------------
     def write_doc(self, documents: Sequence[str]) -> list[Written]:
-        prompts = doc_prompts(documents, self.tokenizer, self.max_doc_prompt_tokens)
+        prompts = doc_prompts(documents, self.tokenizer, self.doc_prompt_tokens)
         if self.doc_mode == "score":
             return self._score(prompts)
         masks = [self.doc_constraint()] * len(prompts) if self.constrained else None
-        return self._write(prompts, self.doc_max_new_tokens, masks)
+        return self._write(prompts, self.doc_answer_tokens, masks)
 
     def write_chunk(self, chunks: Sequence[Chunk | str]) -> list[Written]:
         prompts = chunk_prompts(chunks, self.tokenizer)
         masks = [self.chunk_constraint(chunk) for chunk in chunks] if self.constrained else None
-        return self._write(prompts, self.chunk_max_new_tokens, masks)
+        return self._write(prompts, self.chunk_answer_tokens, masks)
 
     # -- constraints and scoring --------------------------------------------------------------------
     @property
@@ -127,7 +129,7 @@ class PromptedWriter:
 
         results: list[Written | None] = [None] * len(prompts)
         lengths = [len(p.token_ids) for p in prompts]
-        for batch in length_batches(lengths, self.batch_size, self.max_batch_tokens):
+        for batch in length_batches(lengths, self.prompts_per_batch, self.max_batch_tokens):
             start = time.perf_counter()
             try:
                 rows = self.next_token_logprobs([prompts[i] for i in batch], space_first)
@@ -142,14 +144,13 @@ class PromptedWriter:
                 # a second row exists exactly when greedy decoding would open with a lone space
                 row, ids, branch = (second, second_ids, second_branch) if second is not None else (first, first_ids, first_branch)
                 p_drop = drop_probability(row, ids, branch)
-                program = "drop_doc()" if p_drop >= self.drop_threshold else "keep_doc()"
-                results[i] = Written(program, lengths[i], 0, share, None, p_drop)
+                results[i] = Written(greedy_doc_program(p_drop), lengths[i], 0, share, None, p_drop)
         return results  # type: ignore[return-value]
 
     def _write(self, prompts: list[Prompt], max_new_tokens: int, masks: Sequence[StateMasks] | None = None) -> list[Written]:
         results: list[Written | None] = [None] * len(prompts)
         lengths = [len(p.token_ids) for p in prompts]
-        for batch in length_batches(lengths, self.batch_size, self.max_batch_tokens):
+        for batch in length_batches(lengths, self.prompts_per_batch, self.max_batch_tokens):
             start = time.perf_counter()
             batch_masks = [masks[i] for i in batch] if masks is not None else None
             try:
@@ -164,6 +165,11 @@ class PromptedWriter:
             for i, generation in zip(batch, generations):
                 results[i] = Written(generation.text.strip(" "), lengths[i], generation.output_tokens, share, generation.error)
         return results  # type: ignore[return-value]
+
+
+def greedy_doc_program(p_drop: float) -> str:
+    """The doc program greedy decoding writes: P(drop) is off 0.5 on an exact tie, towards greedy's pick."""
+    return "drop_doc()" if p_drop >= 0.5 else "keep_doc()"
 
 
 def greedy_pick(row: np.ndarray, ids: np.ndarray) -> int:

@@ -27,15 +27,15 @@ def is_student(folder: str) -> bool:
 class StudentWriter:
     name = "student"
 
-    def __init__(self, model: str, line_threshold: Optional[float] = None, drop_threshold: Optional[float] = None):
+    always_scores = True  # the doc stage always writes P(drop): --drop-threshold re-decides from it
+
+    def __init__(self, model: str, line_threshold: Optional[float] = None):
         from prox.distill.student import Student
 
         self.folder = model
         self.student = Student.load(model)
         if line_threshold is not None:
             self.student.line_threshold = float(line_threshold)
-        if drop_threshold is not None:
-            self.student.doc_threshold = float(drop_threshold)
         self._seen: OrderedDict = OrderedDict()  # the doc stage's line scores, reused by the chunk stage
 
     def write_doc(self, documents: Sequence[str]) -> list[Written]:

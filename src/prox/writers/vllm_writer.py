@@ -49,6 +49,7 @@ def structured_output(grammar: str) -> dict[str, Any]:
 class VLLMWriter(PromptedWriter):
     name = "vllm"
     supports_constraints = True  # through structured outputs: a grammar per prompt
+    can_score = False  # no logprobs of the allowed tokens here: the doc stage generates
 
     def __init__(
         self,
@@ -65,7 +66,7 @@ class VLLMWriter(PromptedWriter):
             model, gpu_memory_utilization=gpu_memory_utilization, tensor_parallel_size=tensor_parallel_size,
             max_model_len=max_model_len, dtype=dtype, enable_prefix_caching=True, seed=seed,
         )
-        options.setdefault("batch_size", 1 << 30)  # vLLM schedules; we hand it everything at once
+        options.setdefault("prompts_per_batch", 1 << 30)  # vLLM schedules; we hand it everything at once
         super().__init__(tokenizer or self.llm.get_tokenizer(), **options)
 
     def doc_constraint(self) -> str:

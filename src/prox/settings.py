@@ -1,0 +1,207 @@
+"""What to run and how to batch it: typed settings, each field checked once, when a run starts.
+
+- :class:`Models`: a preset or explicit models and backend, resolved per stage from one registry
+  (:data:`PRESETS`, :data:`BACKENDS`).
+- :class:`Batching`: four budgets with four names: documents per step, prompts per model batch, the chunk's
+  token budget and the answers' token budgets.
+- :class:`RefineSettings`: both, the stages, scoring, and the backend's own options, checked against what
+  that backend takes, so that a typo, or an option the backend cannot honour, stops the run at start-up
+  with the valid names.
+
+Thresholds, which say what a program's result means, are the programs' (:mod:`prox.program.stored`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping, Optional, Sequence
+
+from prox.text.chunker import MAX_CHUNK_TOKENS
+
+STAGES = ("doc", "chunk")
+
+
+@dataclass(frozen=True)
+class Preset:
+    doc_model: Optional[str] = None
+    chunk_model: Optional[str] = None
+    backend: Optional[str] = None
+    about: str = ""
+
+
+PRESETS: dict[str, Preset] = {
+    "web": Preset("gair-prox/web-doc-refining-lm", "gair-prox/web-chunk-refining-lm", about="the ProX web refining models"),
+    "math": Preset("gair-prox/math-doc-refining-lm", "gair-prox/math-chunk-refining-lm", about="the ProX math refining models"),
+    "heuristic": Preset(backend="heuristic", about="rules, no model: the offline default"),
+}
+# backend -> the class that writes its programs ("module:Class"); importing one is light
+BACKENDS: dict[str, str] = {
+    "heuristic": "prox.writers.heuristic:HeuristicWriter",
+    "student": "prox.writers.student:StudentWriter",
+    "transformers": "prox.writers.transformers_writer:TransformersWriter",
+    "vllm": "prox.writers.vllm_writer:VLLMWriter",
+    "llamacpp": "prox.writers.llamacpp_writer:LlamaCppWriter",
+    "openai": "prox.writers.openai_writer:OpenAIWriter",
+}
+MODEL_FREE = ("heuristic",)
+
+
+def writer_class(backend: str) -> type:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    module, name = BACKENDS[backend].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def check_options(backend: str, options: Mapping[str, Any], also: Sequence[str] = ()) -> None:
+    """Refuse options ``backend`` does not take, naming the ones it does (and ``also``, taken elsewhere)."""
+    valid = [n for n in backend_options(backend) if n not in also]
+    unknown = sorted(set(options) - set(valid) - set(also))
+    if unknown:
+        more = f" (and {', '.join(also)})" if also else ""
+        raise ValueError(f"the {backend} backend takes no option {', '.join(map(repr, unknown))}; its options: "
+                         f"{', '.join(valid) or 'none'}{more}")
+
+
+def backend_options(backend: str) -> tuple[str, ...]:
+    """The keyword options a backend's writer takes (its constructor's, and its bases' where it passes them on)."""
+    names: list[str] = []
+    for cls in writer_class(backend).__mro__:
+        if "__init__" not in vars(cls):
+            continue
+        parameters = inspect.signature(cls.__init__).parameters
+        names += [n for n, p in parameters.items()
+                  if n not in ("self", "model") and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+            break
+    return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True)
+class StageModel:
+    """The writer of one stage: a backend, and the model it loads (None for rules)."""
+
+    backend: str
+    model: Optional[str]
+
+
+@dataclass(frozen=True)
+class Models:
+    """What to run: a preset, or explicit models (and backend) that override it."""
+
+    preset: Optional[str] = "heuristic"
+    doc_model: Optional[str] = None
+    chunk_model: Optional[str] = None
+    backend: Optional[str] = None
+
+    def __post_init__(self):
+        if self.preset is not None and self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose one of "
+                             + ", ".join(f"{name} ({p.about})" for name, p in PRESETS.items()))
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.backend not in (None, *MODEL_FREE) and not (self.doc_model or self.chunk_model or self._preset.doc_model):
+            raise ValueError(f"the {self.backend} backend needs a model: --doc-model / --chunk-model, or a model preset")
+
+    @property
+    def _preset(self) -> Preset:
+        return PRESETS.get(self.preset or "", Preset())
+
+    def for_stage(self, stage: str) -> StageModel:
+        """The backend and model of ``stage``: explicit models first (the other stage's when only one is
+        given), then the preset's; the backend as given, else the preset's, else what the model is."""
+        from prox.writers import default_backend
+
+        preset = self._preset
+        explicit = self.doc_model or self.chunk_model
+        own = self.doc_model if stage == "doc" else self.chunk_model
+        model = (own or explicit) if explicit else (preset.doc_model if stage == "doc" else preset.chunk_model)
+        backend = self.backend or (None if explicit else preset.backend) or (default_backend(model) if model else "heuristic")
+        return StageModel(backend, None if backend in MODEL_FREE else model)
+
+
+@dataclass(frozen=True)
+class Batching:
+    """How work is cut up; none of it changes a program (a rerun may change these freely)."""
+
+    docs_per_step: int = 64  # documents a pipeline step hands the engine at a time
+    prompts_per_batch: Optional[int] = None  # prompts a model runs at once (None: the backend's own default)
+    chunk_tokens: int = MAX_CHUNK_TOKENS  # a chunk's token budget, as the chunk model reads it
+    doc_answer_tokens: Optional[int] = None  # the longest doc program, in tokens (None: 2000, the reference's)
+    chunk_answer_tokens: Optional[int] = None  # the longest chunk program, in tokens (None: 256, the reference's)
+
+    def __post_init__(self):
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ValueError(f"{item.name} must be a positive whole number, not {value!r}")
+
+    def for_backend(self) -> dict:
+        """What a model backend takes of these (the chunk budget always; the others when set)."""
+        values = {"prompts_per_batch": self.prompts_per_batch, "chunk_tokens": self.chunk_tokens,
+                  "doc_answer_tokens": self.doc_answer_tokens, "chunk_answer_tokens": self.chunk_answer_tokens}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+BATCHING = tuple(item.name for item in fields(Batching))
+
+
+@dataclass(frozen=True)
+class RefineSettings:
+    """Everything that decides which writers write a refinement's programs, checked when built."""
+
+    models: Models = field(default_factory=Models)
+    stages: tuple[str, ...] = STAGES
+    batching: Batching = field(default_factory=Batching)
+    score: bool = False  # the doc stage writes P(drop) from one forward pass instead of generating
+    options: Mapping[str, Any] = field(default_factory=dict)  # the backend's own options (-O key=value)
+
+    def __post_init__(self):
+        object.__setattr__(self, "stages", tuple(self.stages))
+        object.__setattr__(self, "options", dict(self.options))
+        unknown = [s for s in self.stages if s not in STAGES]
+        if unknown or not self.stages:
+            raise ValueError(f"unknown stages {sorted(unknown)}; choose doc, chunk or both" if unknown else
+                             "choose at least one stage: doc, chunk")
+        for stage in self.stages:
+            self._check(stage)
+
+    @classmethod
+    def of(cls, preset: Optional[str] = "heuristic", doc_model: Optional[str] = None, chunk_model: Optional[str] = None,
+           backend: Optional[str] = None, stages: Sequence[str] = STAGES, score: bool = False, **options: Any) -> "RefineSettings":
+        """Settings from flat keywords: batching names go to :class:`Batching`, the rest to the backend."""
+        batching = Batching(**{k: options.pop(k) for k in list(options) if k in BATCHING})
+        return cls(Models(preset, doc_model, chunk_model, backend), tuple(stages), batching, score, options)
+
+    def _check(self, stage: str) -> None:
+        backend = self.models.for_stage(stage).backend
+        cls = writer_class(backend)
+        check_options(backend, {k: v for k, v in self.options.items() if k != "doc_mode" or not self.score}, BATCHING)
+        if self.score and stage == "doc" and not (getattr(cls, "can_score", False) or getattr(cls, "always_scores", False)):
+            able = [name for name in BACKENDS if getattr(writer_class(name), "can_score", False)]
+            raise ValueError(f"the {backend} backend cannot score the doc stage (--score); backends that can: {', '.join(able)}")
+
+    def writes_drop_probability(self) -> bool:
+        """Whether the doc stage writes P(drop), which a drop threshold needs."""
+        if "doc" not in self.stages:
+            return False
+        cls = writer_class(self.models.for_stage("doc").backend)
+        return getattr(cls, "always_scores", False) or (self.score and getattr(cls, "can_score", False))
+
+    def writer_options(self, stage: str) -> dict:
+        """The keyword options the writer of ``stage`` is built with."""
+        backend = self.models.for_stage(stage).backend
+        taken = backend_options(backend)
+        options = {k: v for k, v in self.batching.for_backend().items() if k in taken}
+        if self.score and "doc_mode" in taken:
+            options["doc_mode"] = "score"
+        return {**options, **self.options}
+
+    def check_thresholds(self, thresholds) -> None:
+        """A drop threshold decides from P(drop): refuse it where no stage writes one."""
+        if thresholds.drop_threshold is not None and "doc" in self.stages and not self.writes_drop_probability():
+            backend = self.models.for_stage("doc").backend
+            raise ValueError(f"--drop-threshold decides from P(drop), which the {backend} backend does not write here; "
+                             "use --score with a model backend, or a prox distill student")

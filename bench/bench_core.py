@@ -1,7 +1,15 @@
-"""Benchmark the core: executor docs/s, and the chunker against the reference's per-line encode.
+"""Benchmark the core against the ProX reference, side by side in one run, and print the ratios.
 
     python bench/bench_core.py --corpus ../shared/corpora/web_sample.jsonl \
         --tokenizer ../shared/tokenizers/llama2 [--warmup-corpus ../shared/conformance/chunks_dev.jsonl.gz ...]
+
+Executor: the 2,180 programs of ``--vectors`` (the reference's own outputs on 218 labelled documents,
+doc and chunk programs, well-formed and not) run through ``execute_chunk`` / ``execute_doc`` on program
+text, and through a re-implementation of the reference's algorithms (GAIR-NLP/ProX ``utils/chunk_utils.py``
+and ``utils/doc_utils.py``: line-by-line string slicing of each call, per-line set of removed numbers,
+two line splits and two word counts; ``"drop" in program``), checked to give the same texts.
+The canonical-line cache of the parser is cleared before every timed pass, so no pass profits from an
+earlier one.
 
 Chunker figures: "cold" starts from an empty piece cache; "steady" first warms the cache on other
 documents (each --warmup-corpus in turn, cumulatively; documents that also occur in --corpus are left
@@ -39,6 +47,76 @@ def synthetic_program(text: str) -> str:
     return "\n".join(ops)
 
 
+def reference_execute_chunk(text: str, program: str, drop_fraction: float = 0.95, short_words: int = 10,
+                            error_limit: int = 2) -> str:
+    """The reference's chunk executor, re-implemented step for step (same string handling, same work)."""
+    lines = text.split("\n")
+    removed, intervals, errors = set(), [], 0
+    original = text
+    for operation in program.strip(" ").split("\n"):
+        if operation.startswith("remove_lines") and "all=True" not in operation:
+            if "(" not in operation:
+                errors += 1
+                continue
+            close = operation.find(")")
+            errors += close < 0
+            arguments = operation[operation.index("(") + 1 : close].split(",")
+            try:
+                start, end = int(arguments[0].split("=")[1]), int(arguments[1].split("=")[1])
+            except (IndexError, ValueError):
+                errors += 1
+                continue
+            intervals.append((start, end))
+            for number in range(start, end + 1):
+                removed.add(number)
+        elif operation.startswith("normalize"):
+            if "(" not in operation:
+                errors += 1
+                continue
+            close = operation.find(")")
+            errors += close < 0
+            arguments = operation[operation.index("(") + 1 : close].split(",")
+            try:
+                if len(arguments) == 1:
+                    text = text.replace(arguments[0].split("=")[1].strip('"'), "")
+                elif len(arguments) == 2:
+                    source, target = arguments[0].split("=")[1].strip('"'), arguments[1].split("=")[1].strip('"')
+                    if source not in (" ", ""):
+                        text = text.replace(source, target)
+            except IndexError:
+                errors += 1
+        elif operation.startswith("remove_lines"):
+            removed = set(range(len(lines)))
+    lines = text.split("\n")
+    kept = [line for i, line in enumerate(lines) if i not in removed]
+    _noise = [line for i, line in enumerate(lines) if i in removed]
+    merged: list = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    errors += sum(1 for start, end in merged if start >= len(lines) or end >= len(lines))
+    refined = "\n".join(kept)
+    after, before = len(refined.split()), len(original.split())
+    if after / before * 1.0 <= (1 - drop_fraction) and errors < error_limit:
+        return ""
+    if after <= short_words:
+        return ""
+    if after / before * 1.0 >= 0.0 and errors < error_limit:
+        return refined
+    return original
+
+
+def reference_execute_doc(text: str, program: str) -> str:
+    return "" if "drop" in program.strip(" ") else text
+
+
+def load_vectors(path: str) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
 def best(fn, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -53,6 +131,7 @@ def main() -> None:
     parser.add_argument("--corpus", default="../shared/corpora/web_sample.jsonl")
     parser.add_argument("--tokenizer", default="../shared/tokenizers/llama2")
     parser.add_argument("--warmup-corpus", nargs="*", default=["../shared/conformance/chunks_dev.jsonl.gz"])
+    parser.add_argument("--vectors", default="../shared/conformance/executor_dev.jsonl.gz")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     for path in (args.corpus, args.tokenizer):
@@ -71,17 +150,38 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, Python {sys.version.split()[0]}")
     print(f"corpus: {args.corpus}: {len(texts)} documents, {n_lines} lines, {sum(map(len, texts)):,} characters")
 
-    # executor
+    # executor, side by side with the reference on its own vectors
+    from prox.program import parser as program_parser
+
+    def cold(fn):
+        def run():
+            program_parser._CANONICAL.clear()
+            program_parser._CANONICAL.update(program_parser.CANONICAL_BARE)
+            return fn()
+        return run
+
+    ratios = {}
+    if os.path.exists(args.vectors):
+        vectors = load_vectors(args.vectors)
+        for kind, ours, theirs in (("chunk", lambda t, p: execute_chunk(t, p).text, reference_execute_chunk),
+                                   ("doc", lambda t, p: execute_doc(t, p).text, reference_execute_doc)):
+            pairs = [(v["text"], v["program"]) for v in vectors if v["kind"] == kind]
+            agree = sum(ours(t, p) == theirs(t, p) for t, p in pairs)
+            ref_s, _ = best(lambda: [theirs(t, p) for t, p in pairs], args.repeat)
+            our_s, _ = best(cold(lambda: [ours(t, p) for t, p in pairs]), args.repeat)
+            ratios[f"execute_{kind}"] = ref_s / our_s
+            print(f"execute_{kind} on program text: reference {len(pairs) / ref_s:10,.0f}/s, prox {len(pairs) / our_s:10,.0f}/s: "
+                  f"{ref_s / our_s:.2f}x the reference ({agree}/{len(pairs)} same text)")
+    else:
+        print(f"executor ratios skipped: {args.vectors} is absent")
     programs = [synthetic_program(t) for t in texts]
-    seconds, _ = best(lambda: [parse_program(p) for p in programs], args.repeat)
+    seconds, _ = best(cold(lambda: [parse_program(p) for p in programs]), args.repeat)
     print(f"parse_program:         {len(texts) / seconds:10,.0f} programs/s")
     parsed = [parse_program(p) for p in programs]
     seconds, _ = best(lambda: [execute_chunk(t, p) for t, p in zip(texts, parsed)], args.repeat)
     print(f"execute_chunk (parsed):{len(texts) / seconds:10,.0f} docs/s")
-    seconds, _ = best(lambda: [execute_chunk(t, p) for t, p in zip(texts, programs)], args.repeat)
+    seconds, _ = best(cold(lambda: [execute_chunk(t, p) for t, p in zip(texts, programs)]), args.repeat)
     print(f"execute_chunk (text):  {len(texts) / seconds:10,.0f} docs/s (parse + execute)")
-    seconds, _ = best(lambda: [execute_doc(t, "keep_doc()") for t in texts], args.repeat)
-    print(f"execute_doc (text):    {len(texts) / seconds:10,.0f} docs/s")
 
     # prompts: one tokenizer call per prompt vs one batched call (what the writers do)
     from prox.text.prompts import chunk_prompt, chunk_prompts, doc_prompt, doc_prompts

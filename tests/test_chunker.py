@@ -44,6 +44,14 @@ def test_fast_counts_equal_per_line_encode_on_the_corpus(llama2_tokenizer, llama
         assert counter.count(lines) == expected, record["id"]
 
 
+def test_counts_stay_exact_when_the_fast_path_starts(llama2_tokenizer, web_sample):
+    counter = LineTokenCounter(llama2_tokenizer, fast_after_lines=100)
+    for record in web_sample[:20]:
+        lines = record["text"].split("\n")
+        assert counter.count(lines) == [len(llama2_tokenizer.encode(f"[{i:03d}]{line}")) for i, line in enumerate(lines)]
+    assert counter._fast is True  # set up once more than 100 lines were counted
+
+
 line_text = st.one_of(
     st.text(alphabet=st.sampled_from(list("ab c  \t1234567890[](),.<>/s▁é日🙂\u00a0\r")), max_size=40),
     st.text(max_size=40).filter(lambda t: "\n" not in t),
@@ -52,7 +60,7 @@ line_text = st.one_of(
 
 @pytest.fixture(scope="module")
 def llama2_counter(llama2_tokenizer):
-    return LineTokenCounter(llama2_tokenizer)
+    return LineTokenCounter(llama2_tokenizer, fast_after_lines=0)  # the piece-cache path from the first line
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

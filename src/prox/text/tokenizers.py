@@ -17,6 +17,7 @@ from typing import Any, Sequence
 SPACE = "\u2581"  # SentencePiece's "▁"
 PIECE = re.compile(f"\n|{SPACE}+[^{SPACE}\n]*|[^{SPACE}\n]+")  # a newline, or a space run and what follows it
 NEWLINE = 1 << 40  # the count a newline piece carries: marks line ends
+FAST_PATH_AFTER_LINES = 20_000  # lines counted with batched calls before the piece cache is set up
 BYTE_TOKEN = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
 SELF_CHECK = [
     "plain words here", "a  b   c    d", "   leading", "trailing   ", "", " ", "tab\there", "x" * 300,
@@ -40,7 +41,7 @@ def as_tokenizer(tokenizer: Any):
 class LineTokenCounter:
     """``count(lines)[i] == len(tokenizer.encode(f"[{i:0{width}d}]{lines[i]}"))``, computed fast."""
 
-    def __init__(self, tokenizer: Any, cache_size: int = 1_000_000):
+    def __init__(self, tokenizer: Any, cache_size: int = 1_000_000, fast_after_lines: int = FAST_PATH_AFTER_LINES):
         self.tokenizer = as_tokenizer(tokenizer)
         self.backend = getattr(self.tokenizer, "backend_tokenizer", None)
         if self.backend is None and hasattr(self.tokenizer, "encode_batch"):
@@ -48,12 +49,23 @@ class LineTokenCounter:
         self.cache_size = cache_size
         self._cache: dict[str, int] = {}
         self._special = self._added = None
-        self.fast = self._setup_fast_path()
+        self._fast: bool | None = None  # decided once enough lines were counted to repay the set-up
+        self._lines_counted = 0
+        self.fast_after_lines = fast_after_lines
+
+    @property
+    def fast(self) -> bool:
+        """Whether the piece-cache path applies to this tokenizer (decided, at a cost of ~0.3 s, when first asked)."""
+        if self._fast is None:
+            self._fast = self._setup_fast_path()
+        return self._fast
 
     def count(self, lines: Sequence[str], width: int = 3) -> list[int]:
         if not lines:
             return []
-        if self.fast:
+        self._lines_counted += len(lines)
+        # a small corpus is counted with batched calls; the fast path is set up once the work repays it
+        if (self._fast if self._lines_counted <= self.fast_after_lines else self.fast):
             return self._count_fast(lines, width)
         numbered = [f"[{i:0{width}d}]{line}" for i, line in enumerate(lines)]
         return self.encode_lengths(numbered)

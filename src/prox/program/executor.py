@@ -52,13 +52,11 @@ class ExecutionResult(tuple):
     """What executing a program gave: ``text`` (refined, "" when dropped), ``dropped``, ``reason`` (see
     REASONS) and ``trace``.
 
-    A tuple, so that the common case, a canonical ``drop_doc()`` / ``keep_doc()`` on a document, costs no
-    parse and no word count: its trace is built (counting words) only when it is read."""
+    A tuple, built from one (``ExecutionResult((text, dropped, reason, trace))``), so that the common case,
+    a canonical ``drop_doc()`` / ``keep_doc()`` on a document, costs no parse and no word count: its trace
+    is built (counting words) only when it is read."""
 
     __slots__ = ()
-
-    def __new__(cls, text: str, dropped: bool, reason: str, trace: "Trace"):
-        return tuple.__new__(cls, (text, dropped, reason, trace))
 
     text: str = property(itemgetter(0))  # type: ignore[assignment]
     dropped: bool = property(itemgetter(1))  # type: ignore[assignment]
@@ -115,22 +113,21 @@ def as_program(program: ProgramLike) -> Program:
 def execute_doc(text: str, program: ProgramLike) -> ExecutionResult:
     """Apply a document-level program: the first doc-level operation decides; none keeps the document."""
     if program == "keep_doc()":  # what nearly every doc program is: no parse, words counted when asked
-        return _tuple(ExecutionResult, (text, False, "keep_doc", text))
+        return ExecutionResult((text, False, "keep_doc", text))
     if program == "drop_doc()":
-        return _tuple(ExecutionResult, ("", True, "drop_doc", text))
+        return ExecutionResult(("", True, "drop_doc", text))
     parsed = as_program(program)
     errors = tuple(str(e) for e in parsed.errors)
     words = len(text.split())
     decisions = parsed.of_type(*DocOperation.__args__)
     if not decisions:
         trace = Trace(parsed, errors=errors + ("no doc-level operation",), words_before=words, words_after=words)
-        return ExecutionResult(text, False, "no_doc_operation", trace)
+        return ExecutionResult((text, False, "no_doc_operation", trace))
     if isinstance(decisions[0], DropDoc):
-        return ExecutionResult("", True, "drop_doc", Trace(parsed, errors=errors, words_before=words))
-    return ExecutionResult(text, False, "keep_doc", Trace(parsed, errors=errors, words_before=words, words_after=words))
+        return ExecutionResult(("", True, "drop_doc", Trace(parsed, errors=errors, words_before=words)))
+    return ExecutionResult((text, False, "keep_doc", Trace(parsed, errors=errors, words_before=words, words_after=words)))
 
 
-_tuple = tuple.__new__  # ExecutionResult without the call to its __new__
 _CANONICAL_DOC = {"keep_doc": Program((KeepDoc(),)), "drop_doc": Program((DropDoc(),))}
 
 
@@ -149,7 +146,8 @@ def execute_chunk(
     normalized = text
     normalizations = []
     longest = growth_limit(len(text))
-    for op in parsed.of_type(Normalize):
+    operations = parsed.operations
+    for op in [op for op in operations if op.__class__ is Normalize]:
         count = 0
         if op.source_str not in ("", " "):
             count = normalized.count(op.source_str)
@@ -161,52 +159,54 @@ def execute_chunk(
                 normalized = normalized.replace(op.source_str, op.target_str)
         normalizations.append(Normalization(op.source_str, op.target_str, count))
 
-    lines = normalized.split("\n")
-    kept, removed, last = [], [], len(lines) - 1
-    position = 0  # the first line not yet kept or removed
-    for start, end in _merge([(op.line_start, op.line_end) for op in parsed.of_type(RemoveLines)]):
-        if start > last:
-            errors.append(f"remove_lines({start}, {end}): starts after the last line {last}")
-            continue
-        if end > last:
-            errors.append(f"remove_lines({start}, {end}): ends after the last line {last}, clipped")
-            end = last
-        kept += lines[position:start]
-        removed.append(range(start, end + 1))
-        position = end + 1
-    if removed:
+    ranges = _merge([(op.line_start, op.line_end) for op in operations if op.__class__ is RemoveLines])
+    lines = normalized.split("\n") if ranges else None
+    removed: list[range] = []
+    if ranges:
+        kept, last, position = [], len(lines) - 1, 0  # position: the first line not yet kept or removed
+        for start, end in ranges:
+            if start > last:
+                errors.append(f"remove_lines({start}, {end}): starts after the last line {last}")
+                continue
+            if end > last:
+                errors.append(f"remove_lines({start}, {end}): ends after the last line {last}, clipped")
+                end = last
+            kept += lines[position:start]
+            removed.append(range(start, end + 1))
+            position = end + 1
         kept += lines[position:]
-        refined = "\n".join(kept)
-    else:
-        refined = normalized
+    refined = "\n".join(kept) if removed else normalized
 
     # the reference counts the words of both texts; here the second count only looks at lines that changed
     words_before = len(text.split())
-    words_after = _words_normalized(text, normalized, lines, words_before, normalizations)
-    for r in removed:
-        words_after -= len(" ".join(lines[r.start : r.stop]).split())
+    if removed and sum(map(len, removed)) * 2 > len(lines):  # most lines went: counting what is left is cheaper
+        words_after = len(refined.split())
+    else:
+        words_after = _words_normalized(text, normalized, lines, words_before, normalizations)
+        for r in removed:
+            words_after -= len(" ".join(lines[r.start : r.stop]).split())
     trace = Trace(parsed, tuple(chain.from_iterable(removed)), tuple(normalizations), tuple(errors), words_before, words_after)
     accepted = len(errors) < error_limit
     if words_before == 0:
-        return ExecutionResult("", True, "empty", trace)
+        return ExecutionResult(("", True, "empty", trace))
     # the comparison is written as the reference writes it, so that float rounding agrees too
     if words_after / words_before * 1.0 <= (1 - drop_fraction) and accepted:
-        return ExecutionResult("", True, "mostly_removed", trace)
+        return ExecutionResult(("", True, "mostly_removed", trace))
     if words_after <= short_words:
-        return ExecutionResult("", True, "too_short", trace)
+        return ExecutionResult(("", True, "too_short", trace))
     if accepted:
-        return ExecutionResult(refined, False, "refined", trace)
-    return ExecutionResult(text, False, "program_rejected", trace)
+        return ExecutionResult((refined, False, "refined", trace))
+    return ExecutionResult((text, False, "program_rejected", trace))
 
 
-def _words_normalized(text: str, normalized: str, lines: list[str], words: int, normalizations: list) -> int:
+def _words_normalized(text: str, normalized: str, lines: list[str] | None, words: int, normalizations: list) -> int:
     """The words of ``normalized``, given the ``words`` of ``text``: where no applied normalization adds or
     removes a line break, lines correspond one to one and only the changed ones are counted again."""
     if normalized is text:
         return words
     if any("\n" in n.source_str or "\n" in n.target_str for n in normalizations if n.count):
         return len(normalized.split())
-    for before, after in zip(text.split("\n"), lines):
+    for before, after in zip(text.split("\n"), lines if lines is not None else normalized.split("\n")):
         if before != after:
             words += len(after.split()) - len(before.split())
     return words
@@ -215,7 +215,7 @@ def _words_normalized(text: str, normalized: str, lines: list[str], words: int, 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted, merged ranges; touching ranges merge too, so range errors count as the reference counts them."""
     merged: list[tuple[int, int]] = []
-    for start, end in sorted(ranges, key=lambda r: r[0]):
+    for start, end in sorted(ranges):  # by start (then end: the same merged ranges)
         if merged and start <= merged[-1][1] + 1:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:

@@ -64,18 +64,53 @@ CACHED_LINES, CACHED_CHARS = 100_000, 200  # how many canonical lines are rememb
 def _canonical(source: str) -> Operation | None:
     """The operation of a canonical line (as ``str(operation)`` prints it), read without a syntax tree and
     remembered, since model programs repeat their lines; None for any other line."""
-    if (match := CANONICAL_REMOVE.fullmatch(source)) and int(match[1]) <= int(match[2]):
-        operation: Operation = RemoveLines(int(match[1]), int(match[2]))
+    if match := CANONICAL_REMOVE.fullmatch(source):
+        start, end = int(match[1]), int(match[2])
+        if start > end:
+            return None  # the syntax tree's path says why
+        operation: Operation = RemoveLines(start, end)
     elif len(source) <= MAX_LINE_CHARS and (match := CANONICAL_NORMALIZE.fullmatch(source)) and _printable(match):
         operation = Normalize(match[1], match[2])
     else:
         return None
-    if len(source) <= CACHED_CHARS:
-        if len(_CANONICAL) >= CACHED_LINES:
-            _CANONICAL.clear()
-            _CANONICAL.update(CANONICAL_BARE)
-        _CANONICAL[source] = operation
+    _remember(_CANONICAL, source, operation)
     return operation
+
+
+_SEEN: dict[str, "str | tuple"] = {}  # other lines seen: their operations and errors, or why they failed alone
+
+
+def _remember(cache: dict, source: str, value) -> None:
+    """Keep what a short line parsed to (values are immutable), within a bounded number of lines."""
+    if len(source) <= CACHED_CHARS:
+        if len(cache) >= CACHED_LINES:
+            cache.clear()
+            cache.update(CANONICAL_BARE if cache is _CANONICAL else {})
+        cache[source] = value
+
+
+def forget_lines() -> None:
+    """Empty the caches of lines seen (benchmarks measure a cold parser with it)."""
+    _SEEN.clear()
+    _CANONICAL.clear()
+    _CANONICAL.update(CANONICAL_BARE)
+
+
+def _outcome(source: str) -> "str | tuple":
+    """What one line parses to alone: its statements' operations and errors, or why it does not parse."""
+    tree, message = _parse(source)
+    return message if tree is None else _statements(tree)
+
+
+def _statements(tree: ast.Module) -> tuple:
+    """One operation, or the error message, per statement."""
+    out: list = []
+    for statement in tree.body:
+        try:
+            out.append(_operation(statement))
+        except _Invalid as exc:
+            out.append(str(exc))
+    return tuple(out)
 
 
 def _printable(match: re.Match) -> bool:
@@ -102,7 +137,11 @@ def parse_program(text: str) -> Program:
         i += 1
         operation = _CANONICAL.get(source) or _canonical(source)
         if operation is not None:
-            program.add(operation, start, source, canonical=True)
+            if len(program.operations) < MAX_PROGRAM_LINES and program.size + len(source) < MAX_PROGRAM_CHARS:
+                program.operations.append(operation)  # what add() does for a line that fits, without the call
+                program.size += len(source) + 1
+            else:
+                program.add(operation, start, source, canonical=True)
             continue
         if not source or source.startswith("#") or FENCE.fullmatch(source):
             continue
@@ -112,8 +151,11 @@ def parse_program(text: str) -> Program:
         if source in ALIASES or (match := SINGLE_QUOTED_NORMALIZE.fullmatch(source)) and _printable(match):
             program.add(ALIASES[source] if source in ALIASES else Normalize(match[1], match[2]), start, source)
             continue
-        tree, message = _parse(source)
-        if tree is None and budget > 0:
+        outcome = _SEEN.get(source)
+        if outcome is None:
+            outcome = _outcome(source)
+            _remember(_SEEN, source, outcome)
+        if isinstance(outcome, str) and budget > 0:
             closers = closers if closers is not None else _closing_lines(lines)
             # a triple-quoted string may continue on the next lines: try the next few lines that could close it
             for end in _candidates(closers, source, start):
@@ -121,18 +163,18 @@ def parse_program(text: str) -> Program:
                 budget -= len(joined)
                 tree, _ = _parse(joined)
                 if tree is not None:
-                    source, i = joined, end + 1
+                    source, i, outcome = joined, end + 1, _statements(tree)
                     break
                 if budget <= 0:
                     break
-        if tree is None:
-            program.error(start, source, message)
+        if isinstance(outcome, str):
+            program.error(start, source, outcome)
             continue
-        for statement in tree.body:
-            try:
-                program.add(_operation(statement), start, source)
-            except _Invalid as exc:
-                program.error(start, source, str(exc))
+        for item in outcome:
+            if isinstance(item, str):
+                program.error(start, source, item)
+            else:
+                program.add(item, start, source)
     if cut and not program.full:
         program.error(len(lines), cut, OVER_LIMIT)
     return Program(tuple(program.operations), tuple(program.errors))
@@ -172,6 +214,8 @@ class _Builder:
 
 def _bounded_lines(text: str) -> tuple[list[str], str]:
     """The program's lines within the size limits, and the start of the text past them ("" when only blanks are)."""
+    if len(text) <= MAX_PROGRAM_CHARS and text.count("\n") < MAX_PROGRAM_LINES:
+        return text.split("\n"), ""  # a program within the limits, as nearly all are
     head = text[:MAX_PROGRAM_CHARS]
     lines = head.split("\n")
     if len(text) > len(head) and len(lines) > 1:

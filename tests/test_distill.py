@@ -103,9 +103,8 @@ def test_distill_learns_lines_and_docs_and_loads_by_folder(student_folder):
 
 
 def test_student_programs_store_p_drop_for_execute_to_redecide(student_folder, tmp_path):
-    from prox.apply import apply_files
+    from prox.pipeline import ExecuteJob, RefineJob
     from prox.program.stored import Thresholds
-    from prox.pipeline import RefineJob
 
     items = pages(20, seed=4, spam=0.5)
     source = tmp_path / "in.jsonl"
@@ -115,8 +114,8 @@ def test_student_programs_store_p_drop_for_execute_to_redecide(student_folder, t
     records = [json.loads(line) for kind in ("kept", "dropped") for path in sorted((tmp_path / "run" / kind).glob("*.jsonl"))
                for line in path.read_text().splitlines()]
     assert all(isinstance(r["metadata"]["drop_probability"], float) for r in records)
-    keep_all = apply_files([str(tmp_path / "run" / "dropped")], str(tmp_path / "again"), Thresholds(drop_threshold=1.01))
-    assert keep_all.read == summary["dropped"] and "drop_doc" not in keep_all.reasons and keep_all.kept >= 1
+    keep_all = ExecuteJob([str(tmp_path / "run" / "dropped")], str(tmp_path / "again"), thresholds=Thresholds(drop_threshold=1.01)).run()
+    assert keep_all["read"] == summary["dropped"] and "drop_doc" not in keep_all["reasons"] and keep_all["kept"] >= 1
 
 
 def test_the_three_sources_reduce_to_the_same_examples(tmp_path):

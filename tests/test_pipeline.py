@@ -71,18 +71,18 @@ def test_heuristic_run_writes_reference_layout_and_balances(tmp_path):
 
 
 def test_outputs_re_execute_with_prox_execute(tmp_path):
-    from prox.apply import apply_files
+    from prox.pipeline.run import ExecuteJob
     from prox.program.stored import Thresholds
 
     source = write_jsonl(tmp_path / "in.jsonl", [document(i) for i in range(5)])
     RefineJob([str(source)], str(tmp_path / "run")).run()
-    stats = apply_files([str(tmp_path / "run" / "kept")], str(tmp_path / "again"), Thresholds())
-    assert stats.kept == 5
+    stats = ExecuteJob([str(tmp_path / "run" / "kept")], str(tmp_path / "again")).run()
+    assert stats["kept"] == 5
     before = {r["id"]: r["text"] for r in read_outputs(tmp_path / "run")["kept"]}
     after = {r["id"]: r["text"] for r in read_outputs(tmp_path / "again")["kept"]}
     assert before == after  # stored programs, re-executed, give the same text
-    strict = apply_files([str(tmp_path / "run" / "kept")], str(tmp_path / "strict"), Thresholds(short_words=1000))
-    assert strict.dropped == 5  # new thresholds, no model
+    strict = ExecuteJob([str(tmp_path / "run" / "kept")], str(tmp_path / "strict"), thresholds=Thresholds(short_words=1000)).run()
+    assert strict["dropped"] == 5  # new thresholds, no model
 
 
 def test_rerun_of_a_finished_run_does_nothing_and_changed_layout_is_refused(tmp_path):

@@ -58,37 +58,31 @@ def check_outcome(read: int, rejected: int, where: str) -> None:
 
 @command()
 def execute(
-    inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst) or Parquet files, folders, globs or fsspec URLs."),
-    output: str = typer.Option(..., "--output", "-o", help="Folder for kept / dropped / rejected records and stats.json."),
+    inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst) or Parquet files, folders, globs or fsspec URLs: records with stored programs (a prox refine run's kept/ and dropped/)."),
+    output: str = typer.Option(..., "--output", "-o", help="Run folder, as prox refine writes it: kept/, dropped/, rejected/, stats.json. Rerun the same command to resume."),
     drop_fraction: float = typer.Option(DROP_FRACTION, help="Drop a document when this share of its words was removed."),
     short_words: int = typer.Option(SHORT_WORDS, help="Drop a document left with at most this many words."),
     error_limit: int = typer.Option(ERROR_LIMIT, help="Keep a document unchanged when its chunk programs have this many errors."),
     drop_threshold: Optional[float] = typer.Option(None, help="Re-decide the doc stage from stored metadata.drop_probability."),
     text_key: Optional[str] = typer.Option(None, help="Field with the original text (default: raw_content, else text)."),
-    output_format: str = typer.Option("jsonl", "--format", help="jsonl or parquet."),
+    output_format: str = typer.Option("jsonl", "--format", help="jsonl, jsonl.gz, jsonl.zst or parquet."),
     limit: Optional[int] = typer.Option(None, help="Stop after this many records."),
-    force: bool = typer.Option(False, "--force", help="Replace a previous prox execute output in --output."),
+    tasks: int = typer.Option(1, help="Tasks the input files are shared among (one file is never split)."),
+    workers: int = typer.Option(1, help="Tasks run at once."),
+    checkpoint_every: int = typer.Option(1000, help="Commit outputs every N documents: a rerun redoes at most N per task."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
+    force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings, discard its outputs and start over."),
 ) -> None:
-    """Apply the programs stored in records (metadata.doc_program / chunk_program) with chosen thresholds."""
-    from prox.apply import apply_files
+    """Execute the programs stored in records (metadata.doc_program / chunk_program) again, with chosen thresholds."""
+    from prox.pipeline.run import ExecuteJob
     from prox.program.stored import Thresholds
 
-    if output_format not in ("jsonl", "parquet"):
-        raise typer.BadParameter("--format must be jsonl or parquet")
-    thresholds = Thresholds(drop_fraction, short_words, error_limit, drop_threshold)
-    stats = apply_files(inputs, output, thresholds, text_key, output_format, limit, force=force)
-    table = Table(title=f"prox execute -> {output}")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for name in ("read", "kept", "dropped", "rejected", "lines_removed", "normalizations", "program_errors"):
-        table.add_row(name.replace("_", " "), f"{getattr(stats, name):,}")
-    kept_share = stats.words_after / stats.words_before if stats.words_before else 0.0
-    table.add_row("words kept", f"{kept_share:.1%}")
-    for reason, count in sorted(stats.reasons.items()):
-        table.add_row(f"reason: {reason}", f"{count:,}")
-    table.add_row("docs/s", f"{stats.read / stats.seconds:,.0f}" if stats.seconds else "-")
-    console.print(table)
-    check_outcome(stats.read, stats.rejected, output)
+    job = ExecuteJob(inputs, output, text_key=text_key, limit=limit, tasks=tasks, workers=workers,
+                     output_format=output_format, checkpoint_every=checkpoint_every,
+                     thresholds=Thresholds(drop_fraction, short_words, error_limit, drop_threshold))
+    summary = job.run(progress=console.is_terminal if progress is None else progress, force=force)
+    print_summary(summary, f"prox execute -> {output}")
+    check_outcome(summary["read"], summary["rejected"], output)
 
 
 def parse_options(pairs: List[str]) -> dict:
@@ -213,13 +207,15 @@ def refine(
 
 
 @command()
-def summary(output: str = typer.Argument(..., help="A prox refine run folder.")) -> None:
-    """Print (and rewrite stats.json for) a refine run's figures, from its committed parts."""
-    from prox.pipeline.folders import require_run
+def summary(output: str = typer.Argument(..., help="A prox refine or prox execute run folder.")) -> None:
+    """Print (and rewrite stats.json for) a refine or execute run's figures, from its committed parts."""
+    from prox.pipeline.folders import read_identity, require_run
     from prox.pipeline.run import summarize
 
-    require_run(output, ("refine",), "a prox refine run folder")
-    print_summary(summarize(output), f"prox refine -> {output}")
+    command = require_run(output, what="a prox refine or prox execute run folder")
+    if read_identity(output) is None and command == "execute":
+        fail(f"{output} is an older prox execute output (kept.jsonl, no parts): its stats.json holds its figures")
+    print_summary(summarize(output), f"prox {command} -> {output}")
 
 
 def read_text(path: str) -> str:

@@ -9,11 +9,11 @@ The steps drop into any datatrove pipeline::
 from prox.pipeline.checkpoints import Checkpoints
 from prox.pipeline.output import WriteOutputs
 from prox.pipeline.reader import ReadRecords
-from prox.pipeline.run import RefineJob, SettingsChanged, summarize
+from prox.pipeline.run import ExecuteJob, RefineJob, SettingsChanged, summarize
 from prox.pipeline.stats import RunStats
 from prox.pipeline.steps import ExecutePrograms, WriteChunkPrograms, WriteDocPrograms
 
 __all__ = [
-    "Checkpoints", "ExecutePrograms", "ReadRecords", "RefineJob", "RunStats", "SettingsChanged",
+    "Checkpoints", "ExecuteJob", "ExecutePrograms", "ReadRecords", "RefineJob", "RunStats", "SettingsChanged",
     "WriteChunkPrograms", "WriteDocPrograms", "WriteOutputs", "summarize",
 ]

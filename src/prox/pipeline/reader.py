@@ -35,16 +35,19 @@ class ReadRecords(BaseReader):
     def __init__(
         self,
         inputs: Sequence[str],
-        text_key: str = "text",
+        text_key: "str | Sequence[str]" = "text",
         id_key: str = "id",
         limit: int = -1,
         checkpoints: Optional[Checkpoints] = None,
         total_limit: Optional[int] = None,
         blanks: bool = False,
     ):
-        """``blanks=True`` passes blank lines on as *blank* documents, for :class:`WriteOutputs` to count in
+        """``text_key`` may name several fields: the first that holds a string is the document, and the others are
+        left out (``("raw_content", "text")`` reads a refined record's original and drops its refined text).
+        ``blanks=True`` passes blank lines on as *blank* documents, for :class:`WriteOutputs` to count in
         the run's figures (``prox refine`` does); otherwise they are counted in this step's stats only."""
-        super().__init__(limit=limit, text_key=text_key, id_key=id_key)
+        self.text_keys = (text_key,) if isinstance(text_key, str) else tuple(text_key)
+        super().__init__(limit=limit, text_key=self.text_keys[0], id_key=id_key)
         self.total_limit = total_limit
         self.blanks = blanks
         self.inputs = list(inputs)
@@ -103,11 +106,15 @@ class ReadRecords(BaseReader):
             return Document(text="", id=f"{item.file}#blank-{item.index + 1}", metadata={PROX: {"blank": True}})
         if isinstance(item, Record):
             data = dict(item.data)
-            text = data.pop(self.text_key, None)
-            if isinstance(text, str):
+            key = next((k for k in self.text_keys if isinstance(data.get(k), str)), None)
+            if key is not None:
+                text = data.pop(key)
+                for other in self.text_keys:
+                    data.pop(other, None)
                 return self._document(item, text, data)
             fields = ", ".join(sorted(item.data)) or "none"
-            item = Rejected(item.file, item.where, f"no string field {self.text_key!r} (fields: {fields})",
+            wanted = " or ".join(repr(k) for k in self.text_keys)
+            item = Rejected(item.file, item.where, f"no string field {wanted} (fields: {fields})",
                             json.dumps(item.data, ensure_ascii=False, default=str))
         logger.warning(f"rejected {item.file}, {item.where}: {item.error}")
         document_id = f"{item.file}#{item.where.replace(' ', '-')}"

@@ -1,8 +1,10 @@
-"""``RefineJob``: the job behind ``prox refine``, a datatrove pipeline on a local, Slurm or Ray executor.
+"""The jobs behind ``prox refine`` and ``prox execute``: datatrove pipelines on a local, Slurm or Ray executor.
 
-The output folder holds everything a run needs to resume: ``run.json`` (the settings that decide
-which document goes where, checked on rerun), ``checkpoints/`` (committed parts), ``logs/``
-(datatrove's completions, logs and stats) and ``kept/``, ``dropped/``, ``rejected/``, ``stats.json``.
+Both are built from the same steps and leave the same folder, with everything a run needs to resume:
+``run.json`` (the settings that decide which document goes where, checked on rerun), ``checkpoints/``
+(committed parts), ``logs/`` (datatrove's completions, logs and stats) and ``kept/``, ``dropped/``,
+``rejected/``, ``stats.json``. ``RefineJob`` writes programs and executes them; ``ExecuteJob``
+re-executes the programs stored in records with other thresholds, without a model.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from prox.pipeline.folders import SettingsChanged, clear, differences, read_iden
 from prox.pipeline.stats import RunStats
 from prox.program.stored import Thresholds
 
-__all__ = ["RefineJob", "SettingsChanged", "summarize"]
+__all__ = ["ExecuteJob", "RefineJob", "SettingsChanged", "summarize"]
 
 EXECUTORS = ("local", "slurm", "ray")
 # how to run, not what comes out: a rerun may change these freely
@@ -30,15 +32,12 @@ RUN_PARTS = ("kept", "dropped", "rejected", "checkpoints", "logs", "progress", "
 
 
 @dataclass
-class RefineJob:
+class _Job:
+    """What both jobs share: inputs, the output folder, how to read, how to run, and resuming."""
+
     inputs: Sequence[str]
     output: str
-    preset: Optional[str] = "heuristic"
-    doc_model: Optional[str] = None
-    chunk_model: Optional[str] = None
-    backend: Optional[str] = None
-    stages: Sequence[str] = ("doc", "chunk")
-    text_key: str = "text"
+    text_key: Optional[str] = "text"
     id_key: str = "id"
     limit: Optional[int] = None  # documents in all, shared evenly among tasks
     tasks: int = 1
@@ -46,48 +45,41 @@ class RefineJob:
     executor: str = "local"
     output_format: str = "jsonl"
     checkpoint_every: int = 1000
-    docs_per_step: int = 64
-    score: bool = False  # the doc stage writes P(drop) by scoring; thresholds.drop_threshold decides from it
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    writer_options: dict = field(default_factory=dict)  # batching settings and the backend's own options
     executor_options: dict = field(default_factory=dict)  # e.g. partition, time, gpus_per_task, cpus_per_task
 
+    command = ""
+
     def __post_init__(self):
-        self.inputs, self.stages = list(self.inputs), list(self.stages)
+        self.inputs = list(self.inputs)
         self.output = self.output.rstrip("/")
         if self.executor not in EXECUTORS:
             raise ValueError(f"unknown executor {self.executor!r}; choose one of {', '.join(EXECUTORS)}")
-        unknown = set(self.stages) - {"doc", "chunk"}
-        if unknown or not self.stages:
-            raise ValueError(f"--stages takes doc, chunk or both, not {','.join(self.stages)}")
         if self.tasks < 1 or self.workers < 1:
             raise ValueError("--tasks and --workers must be at least 1")
         if self.checkpoint_every < 1:
             raise ValueError("--checkpoint-every must be at least 1")
-        from prox.settings import RefineSettings
+        from prox.pipeline.output import FORMATS
 
-        # checked here, when the job starts: a bad preset, backend or option fails before any task runs
-        self.refine_settings = RefineSettings.of(self.preset, self.doc_model, self.chunk_model, self.backend,
-                                                 self.stages, self.score, docs_per_step=self.docs_per_step,
-                                                 **self.writer_options)
-        self.refine_settings.check_thresholds(self.thresholds)
+        if self.output_format not in FORMATS:
+            raise ValueError(f"unknown output format {self.output_format!r}; choose one of {', '.join(FORMATS)}")
 
     # --- the pipeline -------------------------------------------------------------------------------
+    @property
+    def text_keys(self) -> list[str]:
+        return [self.text_key]
+
+    def steps(self) -> list:
+        """The steps between reading and writing."""
+        raise NotImplementedError
+
     def pipeline(self) -> list:
-        from prox.pipeline.checkpoints import Checkpoints
         from prox.pipeline.output import WriteOutputs
         from prox.pipeline.reader import ReadRecords
-        from prox.pipeline.steps import ExecutePrograms, WriteChunkPrograms, WriteDocPrograms
 
         output = WriteOutputs(self.output, self.output_format, self.checkpoint_every)
-        steps: list = [ReadRecords(self.inputs, self.text_key, self.id_key, checkpoints=output.checkpoints,
-                                   total_limit=self.limit, blanks=True)]
-        if "doc" in self.stages:
-            steps.append(WriteDocPrograms(settings=self.refine_settings, thresholds=self.thresholds))
-        if "chunk" in self.stages:
-            steps.append(WriteChunkPrograms(settings=self.refine_settings, thresholds=self.thresholds))
-        steps += [ExecutePrograms(self.thresholds, keep_dropped=True), output]
-        return steps
+        reader = ReadRecords(self.inputs, self.text_keys, self.id_key, checkpoints=output.checkpoints,
+                             total_limit=self.limit, blanks=True)
+        return [reader, *self.steps(), output]
 
     def build_executor(self):
         logging_dir = f"{self.output}/logs"
@@ -111,16 +103,17 @@ class RefineJob:
         if missing:
             raise ValueError(f"the slurm executor needs {', '.join(sorted(missing))} (--slurm-partition, --slurm-time)")
         return SlurmPipelineExecutor(pipeline, tasks=self.tasks, workers=self.workers if self.workers > 1 else -1,
-                                     logging_dir=logging_dir, job_name=options.pop("job_name", "prox-refine"), **options)
+                                     logging_dir=logging_dir, job_name=options.pop("job_name", f"prox-{self.command}"), **options)
 
     # --- running ------------------------------------------------------------------------------------
     def settings(self) -> dict:
         """Every setting, as ``run.json`` records it (secrets masked)."""
         data = asdict(self)
-        data.pop("refine_settings", None)
-        data["thresholds"] = asdict(self.thresholds)
-        data["writer_options"] = {k: ("***" if k in SECRETS and v else v) for k, v in self.writer_options.items()}
-        return {"command": "refine", **data}
+        if "thresholds" in data:
+            data["thresholds"] = asdict(self.thresholds)
+        if "writer_options" in data:
+            data["writer_options"] = {k: ("***" if k in SECRETS and v else v) for k, v in self.writer_options.items()}
+        return {"command": self.command, **data}
 
     def identity(self) -> dict:
         """The settings that shape the outputs: a resumed run must have the same ones."""
@@ -130,10 +123,12 @@ class RefineJob:
         """Refuse to resume a folder written with other settings, naming them; with ``force``, discard its
         outputs and start over. Then record ours for the next rerun."""
         theirs = read_identity(self.output)
-        if theirs is not None:
-            if theirs.get("command", "refine") != "refine":
-                raise SettingsChanged(f"{self.output} holds a prox {theirs['command']} run, not a prox refine run; "
-                                      "choose a new --output")
+        if theirs is None:
+            self.check_new_folder(force)
+        else:
+            if theirs.get("command", "refine") != self.command:
+                raise SettingsChanged(f"{self.output} holds a prox {theirs.get('command', 'refine')} run, not a prox "
+                                      f"{self.command} run; choose a new --output")
             changed = differences(_identity(theirs), self.identity())
             if changed and not force:
                 raise SettingsChanged(
@@ -142,6 +137,9 @@ class RefineJob:
             if changed:
                 clear(self.output, RUN_PARTS)
         write_identity(self.output, self.settings())
+
+    def check_new_folder(self, force: bool) -> None:
+        """What a folder with no run in it must be before this job writes there (any folder, for refine)."""
 
     def run(self, progress: bool = False, force: bool = False) -> Optional[dict]:
         """Run (or resume) the job; the summary, or None when the executor only submitted it (Slurm).
@@ -153,7 +151,7 @@ class RefineJob:
         files = expand(self.inputs)
         if not files:
             raise FileNotFoundError(f"no readable input files in {', '.join(self.inputs)}")
-        check_text_key(files, [self.text_key])
+        check_text_key(files, self.text_keys)
         self.check_settings(force)
         executor = self.build_executor()
         _clear(f"{self.output}/progress")  # the bar counts this run's documents
@@ -172,6 +170,88 @@ class RefineJob:
 
     def summarize(self, seconds: Optional[float] = None) -> dict:
         return summarize(self.output, seconds)
+
+
+@dataclass
+class RefineJob(_Job):
+    """``prox refine``: doc programs, chunk programs, execution."""
+
+    preset: Optional[str] = "heuristic"
+    doc_model: Optional[str] = None
+    chunk_model: Optional[str] = None
+    backend: Optional[str] = None
+    stages: Sequence[str] = ("doc", "chunk")
+    docs_per_step: int = 64
+    score: bool = False  # the doc stage writes P(drop) by scoring; thresholds.drop_threshold decides from it
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    writer_options: dict = field(default_factory=dict)  # batching settings and the backend's own options
+
+    command = "refine"
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.stages = list(self.stages)
+        unknown = set(self.stages) - {"doc", "chunk"}
+        if unknown or not self.stages:
+            raise ValueError(f"--stages takes doc, chunk or both, not {','.join(self.stages)}")
+        from prox.settings import RefineSettings
+
+        # checked here, when the job starts: a bad preset, backend or option fails before any task runs
+        self.refine_settings = RefineSettings.of(self.preset, self.doc_model, self.chunk_model, self.backend,
+                                                 self.stages, self.score, docs_per_step=self.docs_per_step,
+                                                 **self.writer_options)
+        self.refine_settings.check_thresholds(self.thresholds)
+
+    def steps(self) -> list:
+        from prox.pipeline.steps import ExecutePrograms, WriteChunkPrograms, WriteDocPrograms
+
+        steps: list = []
+        if "doc" in self.stages:
+            steps.append(WriteDocPrograms(settings=self.refine_settings, thresholds=self.thresholds))
+        if "chunk" in self.stages:
+            steps.append(WriteChunkPrograms(settings=self.refine_settings, thresholds=self.thresholds))
+        return steps + [ExecutePrograms(self.thresholds, keep_dropped=True)]
+
+
+@dataclass
+class ExecuteJob(_Job):
+    """``prox execute``: the programs stored in records (``metadata.doc_program``, ``chunk_program``,
+    ``drop_probability``) executed again with ``thresholds``; the original text is ``raw_content``, else
+    ``text`` (or ``text_key``)."""
+
+    text_key: Optional[str] = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    command = "execute"
+
+    @property
+    def text_keys(self) -> list[str]:
+        return [self.text_key] if self.text_key else ["raw_content", "text"]
+
+    def steps(self) -> list:
+        from prox.pipeline.steps import ExecutePrograms
+
+        return [ExecutePrograms(self.thresholds, keep_dropped=True)]
+
+    def check_new_folder(self, force: bool) -> None:
+        """A folder that holds files but no run is somebody else's: refused (an older execute output: ``force``)."""
+        import fsspec
+
+        from prox.pipeline.folders import command_of
+
+        fs, _, (root,) = fsspec.get_fs_token_paths(self.output)
+        if fs.exists(root) and fs.ls(root):
+            if force and command_of(self.output) == "execute":
+                clear(self.output, LEGACY_EXECUTE_FILES)
+                return
+            made_by = command_of(self.output)
+            what = f"a prox {made_by} run" if made_by else "other files"
+            raise FileExistsError(f"{self.output} already holds {what}; choose a new --output"
+                                  + (", or --force to replace it" if made_by == "execute" else ""))
+
+
+LEGACY_EXECUTE_FILES = ("kept.jsonl", "kept.parquet", "dropped.jsonl", "dropped.parquet", "rejected.jsonl", "stats.json",
+                        "run.json", "report.html")
 
 
 def _identity(settings: dict) -> dict:

@@ -115,3 +115,21 @@ def test_refined_lines_are_a_subsequence_of_the_normalized_lines(lines, program_
 def test_never_raises(text, program):
     execute_chunk(text, program)
     execute_doc(text, program)
+
+
+def test_word_count_is_str_split_exactly():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from prox.program.words import ASCII_SPACES, word_count
+
+    assert set(ASCII_SPACES) == {chr(c) for c in range(128) if chr(c).isspace()}
+    spaces = [c for c in map(chr, range(0x110000)) if c.isspace()]
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet=st.sampled_from(spaces + list("ab.é日🙂\x00\x7f")), max_size=60) | st.text(max_size=60))
+    def agrees(text):
+        assert word_count(text) == len(text.split())
+
+    agrees()
+    assert word_count("") == 0 and word_count("  a\tb\n\nc  ") == 3 and word_count("x") == 1

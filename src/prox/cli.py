@@ -316,7 +316,7 @@ def annotate(
     base_url: str = typer.Option("http://127.0.0.1:8000/v1", help="OpenAI-compatible endpoint."),
     api_key: Optional[str] = typer.Option(None, help="API key (default: $OPENAI_API_KEY)."),
     domain: str = typer.Option("web", help="web or math: which prompts."),
-    levels: str = typer.Option("doc,chunk", help="doc, chunk or both."),
+    stages: str = typer.Option("doc,chunk", "--stages", "--levels", help="Which stages to label: doc, chunk or both."),
     text_key: str = typer.Option("text", help="Field holding the document."),
     limit: Optional[int] = typer.Option(None, help="Label at most this many documents."),
     tokenizer: Optional[str] = typer.Option(None, help="The chunk model's tokenizer, to cut chunks as it will read them (default: whole documents)."),
@@ -335,7 +335,7 @@ def annotate(
 
     try:
         client = Teacher(teacher, base_url, api_key, max_in_flight, answer_tokens=answer_tokens, cache=os.path.join(output, "cache.sqlite"))
-        stats = label(inputs, output, client, domain, levels.split(","), text_key, limit,
+        stats = label(inputs, output, client, domain, split_stages(stages), text_key, limit,
                       _load_tokenizer(tokenizer) if tokenizer else None, chunk_tokens, KeepRule(edu_min, edu_borderline, format_min))
     except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
@@ -408,7 +408,7 @@ def train(
     records: List[str] = typer.Argument(..., help="Annotation records (prox annotate / prox derive output)."),
     model: str = typer.Option(..., "--model", help="Base model: hub id, folder or .gguf file."),
     output: str = typer.Option(..., "--output", "-o", help="Output folder: a Hugging Face model folder (rerun to resume)."),
-    levels: str = typer.Option("doc,chunk", help="Which records to train on."),
+    stages: str = typer.Option("doc,chunk", "--stages", "--levels", help="Which stages' records to train on."),
     epochs: float = typer.Option(1.0, help="Passes over the data."),
     max_steps: int = typer.Option(-1, help="Stop after this many optimizer steps (overrides --epochs)."),
     learning_rate: Optional[float] = typer.Option(None, help="Default 2e-5 (full) or 2e-4 (LoRA)."),
@@ -424,7 +424,7 @@ def train(
     from prox.writers.errors import ModelUnavailable
 
     try:
-        config = TrainConfig(model, output, tuple(levels.split(",")), epochs, max_steps, learning_rate, batch_size,
+        config = TrainConfig(model, output, tuple(split_stages(stages)), epochs, max_steps, learning_rate, batch_size,
                              gradient_accumulation, lora=lora, lora_rank=lora_rank, save_steps=save_steps)
         figures = fine_tune(config, read_records(records))
     except (FileNotFoundError, ModelUnavailable, ValueError, ImportError) as exc:

@@ -36,6 +36,20 @@ class DocState:
                 metadata[PROX] = found
         self.data: dict = found
 
+    @classmethod
+    def of_record(cls, record: dict) -> "DocState":
+        """The state of a written output record, read only (Parquet outputs hold it as JSON text)."""
+        import json
+
+        metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+        found = metadata.get(PROX, {})
+        if isinstance(found, str):
+            try:
+                found = json.loads(found)
+            except ValueError:
+                found = {}
+        return cls({PROX: found if isinstance(found, dict) else {}}, create=False)
+
     # where it came from
     @property
     def source(self) -> dict:

@@ -44,7 +44,8 @@ class WriteOutputs(PipelineStep):
         self.output_format = output_format
         self.checkpoints = Checkpoints(f"{self.output_folder}/checkpoints", checkpoint_every)
 
-    def _writers(self) -> dict:
+    def _files(self) -> dict:
+        """datatrove disk writers for kept, dropped and rejected documents (our "writers" write programs)."""
         from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 
         def records(kind: str, adapter):
@@ -63,7 +64,7 @@ class WriteOutputs(PipelineStep):
         }
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
-        writers = self._writers()
+        files = self._files()
         first = self.checkpoints.next_part(rank)
         self._delete_uncommitted(rank, first)
         progress = _Progress(f"{self.output_folder}/progress/{rank:05d}.json")
@@ -74,7 +75,7 @@ class WriteOutputs(PipelineStep):
                 prox = document.metadata[PROX]
                 position = prox["position"]
                 if part is not None and position // self.checkpoints.every != part:
-                    self._commit(rank, part, writers, figures)
+                    self._commit(rank, part, files, figures)
                     figures = RunStats()
                 part = position // self.checkpoints.every
                 if is_blank(document):
@@ -83,29 +84,29 @@ class WriteOutputs(PipelineStep):
                 kind = "rejected" if is_rejected(document) else "dropped" if is_dropped(document) else "kept"
                 with self.track_time():
                     try:
-                        writers[kind].write(document, rank, part=f"{part:05d}")
+                        files[kind].write(document, rank, part=f"{part:05d}")
                     except Exception as exc:  # one document that cannot be written must not end the task
                         if kind == "rejected":
                             raise
                         reject(document, f"could not be written: {type(exc).__name__}: {exc}")
                         kind = "rejected"
-                        writers[kind].write(document, rank, part=f"{part:05d}")
+                        files[kind].write(document, rank, part=f"{part:05d}")
                 figures.add(document)
                 count += 1
                 self.stat_update(kind)
                 progress.update(count, prox.get("offset"))
                 yield document
             if part is not None:
-                self._commit(rank, part, writers, figures)
+                self._commit(rank, part, files, figures)
             progress.update(count, None, final=True)
         finally:
-            for writer in writers.values():
-                writer.close()
+            for disk in files.values():
+                disk.close()
 
-    def _commit(self, rank: int, part: int, writers: dict, figures: RunStats) -> None:
-        for writer in writers.values():
-            for name in list(writer.output_mg.get_open_files()):
-                writer.close_file(name)
+    def _commit(self, rank: int, part: int, files: dict, figures: RunStats) -> None:
+        for disk in files.values():
+            for name in list(disk.output_mg.get_open_files()):
+                disk.close_file(name)
         self.checkpoints.commit(rank, part, figures.as_dict())
 
     def _delete_uncommitted(self, rank: int, first: int) -> None:

@@ -17,6 +17,7 @@ from typing import Iterable, Union
 from prox.program.limits import growth_limit
 from prox.program.operations import DocOperation, DropDoc, KeepDoc, Normalize, Program, RemoveLines, quote
 from prox.program.parser import parse_program
+from prox.program.words import word_count
 
 ProgramLike = Union[str, Program, Iterable[str]]
 
@@ -67,7 +68,7 @@ class ExecutionResult(tuple):
         trace = self[3]
         if isinstance(trace, Trace):
             return trace
-        words = len(trace.split())  # a canonical doc program's result holds the document instead
+        words = word_count(trace)  # a canonical doc program's result holds the document instead
         return Trace(_CANONICAL_DOC[self[2]], words_before=words, words_after=0 if self[1] else words)
 
     def __repr__(self) -> str:
@@ -118,7 +119,7 @@ def execute_doc(text: str, program: ProgramLike) -> ExecutionResult:
         return ExecutionResult(("", True, "drop_doc", text))
     parsed = as_program(program)
     errors = tuple(str(e) for e in parsed.errors)
-    words = len(text.split())
+    words = word_count(text)
     decisions = parsed.of_type(*DocOperation.__args__)
     if not decisions:
         trace = Trace(parsed, errors=errors + ("no doc-level operation",), words_before=words, words_after=words)
@@ -178,13 +179,13 @@ def execute_chunk(
     refined = "\n".join(kept) if removed else normalized
 
     # the reference counts the words of both texts; here the second count only looks at lines that changed
-    words_before = len(text.split())
+    words_before = word_count(text)
     if removed and sum(map(len, removed)) * 2 > len(lines):  # most lines went: counting what is left is cheaper
-        words_after = len(refined.split())
+        words_after = word_count(refined)
     else:
         words_after = _words_normalized(text, normalized, lines, words_before, normalizations)
         for r in removed:
-            words_after -= len(" ".join(lines[r.start : r.stop]).split())
+            words_after -= word_count(" ".join(lines[r.start : r.stop]))
     trace = Trace(parsed, tuple(chain.from_iterable(removed)), tuple(normalizations), tuple(errors), words_before, words_after)
     accepted = len(errors) < error_limit
     if words_before == 0:
@@ -205,10 +206,10 @@ def _words_normalized(text: str, normalized: str, lines: list[str] | None, words
     if normalized is text:
         return words
     if any("\n" in n.source_str or "\n" in n.target_str for n in normalizations if n.count):
-        return len(normalized.split())
+        return word_count(normalized)
     for before, after in zip(text.split("\n"), lines if lines is not None else normalized.split("\n")):
         if before != after:
-            words += len(after.split()) - len(before.split())
+            words += word_count(after) - word_count(before)
     return words
 
 

@@ -40,15 +40,11 @@ class DocView:
         return sum(1 for line in self.lines if line.removed) + sum(1 for n in self.normalizations if n.get("count"))
 
 
-def prox_metadata(record: dict) -> dict:
-    metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
-    prox = metadata.get("prox", {})
-    if isinstance(prox, str):  # Parquet outputs store the trace as JSON text
-        try:
-            prox = json.loads(prox)
-        except ValueError:
-            prox = {}
-    return prox if isinstance(prox, dict) else {}
+def prox_metadata(record: dict):
+    """The record's prox state (:class:`prox.pipeline.documents.DocState`), read only."""
+    from prox.pipeline.documents import DocState
+
+    return DocState.of_record(record)
 
 
 def source_of(record: dict) -> str:
@@ -61,7 +57,7 @@ def source_of(record: dict) -> str:
     url = metadata.get("url") or record.get("url")
     if isinstance(url, str) and (host := urlparse(url).hostname):
         return host
-    where = prox_metadata(record).get("source", {})
+    where = prox_metadata(record).source
     return str(where.get("file", "unknown")).rsplit("/", 1)[-1] if isinstance(where, dict) else "unknown"
 
 

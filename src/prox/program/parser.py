@@ -58,7 +58,7 @@ SINGLE_QUOTED_NORMALIZE = re.compile(r"normalize\(source_str='([^'\\]*)', target
 
 
 _CANONICAL: dict[str, Operation] = dict(CANONICAL_BARE)  # canonical lines seen, and their operations
-CACHED_LINES, CACHED_CHARS = 100_000, 200  # how many canonical lines are remembered, up to which length
+CACHED_LINES, CACHED_CHARS = 20_000, 200  # lines remembered (per cache, a few MB at most), up to which length
 
 
 def _canonical(source: str) -> Operation | None:

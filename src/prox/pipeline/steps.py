@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from contextlib import nullcontext
 from itertools import islice
-from typing import Any, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
@@ -23,6 +23,9 @@ from prox.program.parser import parse_program
 from prox.program.stored import StoredPrograms, Thresholds, execute_stored, trace_summary
 from prox.writers.base import ProgramWriter, Written
 from prox.writers.errors import describe, isolated
+
+if TYPE_CHECKING:
+    from prox.settings import RefineSettings
 
 _PROCESS_WRITERS: dict = {}  # writers built in this process, shared by every step that asks for the same one
 

@@ -295,13 +295,6 @@ def _clear(folder: str) -> None:
         fs.rm(root, recursive=True)
 
 
-def _exists(path: str) -> bool:
-    import fsspec
-
-    fs, _, (resolved,) = fsspec.get_fs_token_paths(path)
-    return fs.exists(resolved)
-
-
 class _ProgressWatcher:
     """A rich progress bar fed by the tasks' progress files: documents, docs/s, and an ETA from bytes read."""
 

@@ -3,8 +3,9 @@
 The executor decides by word counts, as the reference does, and counts every document at least once.
 ASCII text: whitespace is ten known bytes, so marking whitespace and other bytes (``bytes.translate``)
 and counting where a word starts gives ``str.split``'s number at a third of its cost. Longer other text:
-one lookup per code point in a table of ``str.split``'s whitespace (numpy), about a third faster than
-the split. Short text: ``str.split`` itself.
+one lookup per UTF-16 code unit in a table of ``str.split``'s whitespace (numpy; every such character is
+in the Basic Multilingual Plane, and the two halves of a surrogate pair are both word characters, as the
+character is), about 40% faster than the split. Short text: ``str.split`` itself.
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ def _count_code_points(text: str) -> int:
 
     global _table
     if _table is None:
-        _table = np.zeros(0x110000, dtype=np.bool_)
-        _table[[ord(c) for c in SPACES]] = True
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    word = ~_table[codes]
-    return int(np.count_nonzero(word[1:] & ~word[:-1])) + bool(word[0])
+        _table = np.ones(0x10000, dtype=np.bool_)  # True: a code unit of a word
+        _table[[ord(c) for c in SPACES]] = False
+    word = _table[np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)]
+    return int(np.count_nonzero(word[1:] > word[:-1])) + bool(word[0])

@@ -240,12 +240,18 @@ def print_summary(summary: dict, title: str) -> None:
     table.add_row("tokens in / out", f"{summary['tokens_in']:,} / {summary['tokens_out']:,}")
     for reason, count in summary["reasons"].items():
         table.add_row(f"reason: {reason}", f"{count:,}")
+    from prox.progress import rate
+
     for stage, figures in summary["stages"].items():
-        rate = figures["docs_per_second"]
-        tokens = figures["tokens_per_second"]
-        table.add_row(f"{stage} stage", f"{rate:,.1f} docs/s, {tokens:,.0f} tokens/s" if rate else "-")
-    if summary.get("docs_per_second"):
-        table.add_row("run", f"{summary['seconds']:,.1f} s, {summary['docs_per_second']:,.1f} docs/s")
+        busy, tokens = figures["seconds"], figures["input_tokens"] + figures["output_tokens"]
+        shown = f"{rate(figures['documents'], busy)} docs/s" + (f", {rate(tokens, busy)} tokens/s" if tokens else "")
+        table.add_row(f"{stage} stage", f"{shown} ({figures['documents']:,} docs in {busy:,.1f} s)" if busy else "-")
+    if summary.get("seconds") is not None and summary.get("documents_this_run") is not None:
+        done, seconds = summary["documents_this_run"], summary["seconds"]
+        table.add_row("this run", f"{done:,} docs in {seconds:,.1f} s, {rate(done, seconds)} docs/s" if done
+                      else f"nothing left to do ({seconds:,.1f} s): all {summary['read']:,} were done before")
+    if summary.get("invocations", 0) > 1:
+        table.add_row("all runs", f"{summary['invocations']} invocations, {summary['duration_seconds']:,.1f} s")
     table.add_row("kept + dropped + rejected = read", "yes" if summary["balanced"] else "[red]NO[/red]")
     console.print(table)
 

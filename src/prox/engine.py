@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
+from prox import progress
 from prox.program.executor import Trace, named_reason
 from prox.program.operations import Program
 from prox.program.stored import StoredPrograms, Thresholds, execute_stored
@@ -75,7 +76,10 @@ class Engine:
 
     # --- the stages ---------------------------------------------------------------------------------
     def write_doc(self, texts: Sequence[str]) -> list[Written]:
-        return self.doc_writer.write_doc(list(texts))
+        with progress.stage("doc", len(texts)) as stage:
+            written = self.doc_writer.write_doc(list(texts))
+            stage.finish(written)
+        return written
 
     def passes(self, text: str, doc: Optional[Written]) -> bool:
         """The gate: whether the chunk stage gets a document, given what the doc stage wrote (None: it did not run)."""
@@ -92,7 +96,11 @@ class Engine:
         """Each text's chunks and their programs: all chunks of all texts go to the writer together."""
         chunks = [self.chunks(text) for text in texts]
         flat = [chunk for own in chunks for chunk in own]
-        written = self.chunk_writer.write_chunk(flat) if flat else []
+        written: list[Written] = []
+        if flat:
+            with progress.stage("chunk", len(flat), documents=len(texts)) as stage:
+                written = self.chunk_writer.write_chunk(flat)
+                stage.finish(written)
         out, position = [], 0
         for own in chunks:
             out.append((own, written[position : position + len(own)]))

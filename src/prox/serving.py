@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from typing import Any, Callable, Optional, Sequence
 
+from prox import progress
 from prox.program.limits import mend
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -96,7 +97,9 @@ class ServerClient:
 
             async def one(item):
                 async with limit:
-                    return await work(http, item)
+                    result = await work(http, item)
+                progress.advance(1)  # as each answer arrives: a long batch of requests shows progress
+                return result
 
             return list(await asyncio.gather(*(one(item) for item in items)))
 

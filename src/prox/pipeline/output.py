@@ -7,8 +7,6 @@ closed. It also reports progress for the driver's progress bar.
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Optional
 
 from datatrove.data import DocumentsPipeline
@@ -26,10 +24,10 @@ from prox.pipeline.documents import (
     reject,
     rejected_record,
 )
+from prox.pipeline.progress import OutputProgress
 from prox.pipeline.stats import RunStats
 
 FORMATS = ("jsonl", "jsonl.gz", "jsonl.zst", "parquet")
-PROGRESS_EVERY_S = 1.0
 
 
 class WriteOutputs(PipelineStep):
@@ -67,7 +65,7 @@ class WriteOutputs(PipelineStep):
         files = self._files()
         first = self.checkpoints.next_part(rank)
         self._delete_uncommitted(rank, first)
-        progress = _Progress(f"{self.output_folder}/progress/{rank:05d}.json")
+        progress = OutputProgress(f"{self.output_folder}/progress", rank)
         part: Optional[int] = None
         figures, count = RunStats(), 0
         try:
@@ -119,27 +117,3 @@ class WriteOutputs(PipelineStep):
                 part = path.rsplit("/", 1)[-1][6:11]
                 if part.isdigit() and int(part) >= first:
                     fs.rm(path)
-
-
-class _Progress:
-    """Documents done and bytes read by one task, in a small JSON file the driver polls."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.last = 0.0
-        self.done = 0
-        self.offset: list | None = None
-
-    def update(self, documents: int, offset: Optional[list], final: bool = False) -> None:
-        self.done = documents
-        self.offset = offset or self.offset
-        now = time.monotonic()
-        if not final and now - self.last < PROGRESS_EVERY_S:
-            return
-        self.last = now
-        import fsspec
-
-        total = self.offset[1] if self.offset else 0
-        done_bytes = total if final else (self.offset[0] if self.offset else 0)
-        with fsspec.open(self.path, "w", auto_mkdir=True) as handle:
-            json.dump({"documents": self.done, "bytes": done_bytes, "total_bytes": total, "final": final}, handle)

@@ -10,8 +10,8 @@ re-executes the programs stored in records with other thresholds, without a mode
 from __future__ import annotations
 
 import json
-import threading
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
 
@@ -88,8 +88,11 @@ class _Job:
         if self.executor == "local":
             from datatrove.executor import LocalPipelineExecutor
 
-            return LocalPipelineExecutor(pipeline, tasks=self.tasks, workers=self.workers, logging_dir=logging_dir,
-                                         start_method=options.pop("start_method", "spawn"), **options)
+            from prox.pipeline.quiet import QuietLocalExecutor
+
+            executor_class = QuietLocalExecutor if getattr(self, "quiet", False) else LocalPipelineExecutor
+            return executor_class(pipeline, tasks=self.tasks, workers=self.workers, logging_dir=logging_dir,
+                                  start_method=options.pop("start_method", "spawn"), **options)
         if self.executor == "ray":
             import ray
             from datatrove.executor.ray import RayPipelineExecutor
@@ -141,11 +144,14 @@ class _Job:
     def check_new_folder(self, force: bool) -> None:
         """What a folder with no run in it must be before this job writes there (any folder, for refine)."""
 
-    def run(self, progress: bool = False, force: bool = False) -> Optional[dict]:
+    def run(self, progress: bool = False, force: bool = False, quiet: bool = True) -> Optional[dict]:
         """Run (or resume) the job; the summary, or None when the executor only submitted it (Slurm).
 
         Mistakes fail here, before any task starts or anything is written: a missing input, a text key
-        that the first records lack, a folder holding a run with other settings (unless ``force``)."""
+        that the first records lack, a folder holding a run with other settings (unless ``force``).
+        ``quiet``: datatrove's own logs and statistics go to ``OUTPUT/logs`` only, not to the terminal."""
+        from prox.pipeline.progress import ProgressBar
+        from prox.pipeline.quiet import quiet_driver
         from prox.records import check_text_key, expand, file_size
 
         files = expand(self.inputs)
@@ -153,23 +159,26 @@ class _Job:
             raise FileNotFoundError(f"no readable input files in {', '.join(self.inputs)}")
         check_text_key(files, self.text_keys)
         self.check_settings(force)
+        self.quiet = quiet
         executor = self.build_executor()
         _clear(f"{self.output}/progress")  # the bar counts this run's documents
-        start = time.perf_counter()
-        watcher = _ProgressWatcher(self.output, sum(file_size(f) for f in files), self.limit) if progress else None
-        try:
-            if watcher:
-                watcher.start()
+        before, started, start = committed(self.output), time.time(), time.perf_counter()
+        bar = ProgressBar(f"{self.output}/progress", sum(file_size(f) for f in files), self.limit,
+                          self.progress_stages, title=f"{self.command[:-1]}ing") if progress else nullcontext()
+        with bar, quiet_driver() if quiet else nullcontext():
             executor.run()
-        finally:
-            if watcher:
-                watcher.stop()
         if self.executor == "slurm":
             return None
-        return self.summarize(time.perf_counter() - start)
+        record_invocation(self.output, started, time.perf_counter() - start, committed(self.output) - before)
+        return self.summarize()
 
-    def summarize(self, seconds: Optional[float] = None) -> dict:
-        return summarize(self.output, seconds)
+    @property
+    def progress_stages(self) -> tuple:
+        """The model stages whose progress files the bar reads (none: the output step's)."""
+        return ()
+
+    def summarize(self) -> dict:
+        return summarize(self.output)
 
 
 @dataclass
@@ -206,11 +215,16 @@ class RefineJob(_Job):
         from prox.pipeline.steps import ExecutePrograms, WriteChunkPrograms, WriteDocPrograms
 
         steps: list = []
+        shared = dict(settings=self.refine_settings, thresholds=self.thresholds, progress_folder=f"{self.output}/progress")
         if "doc" in self.stages:
-            steps.append(WriteDocPrograms(settings=self.refine_settings, thresholds=self.thresholds))
+            steps.append(WriteDocPrograms(**shared))
         if "chunk" in self.stages:
-            steps.append(WriteChunkPrograms(settings=self.refine_settings, thresholds=self.thresholds))
+            steps.append(WriteChunkPrograms(**shared))
         return steps + [ExecutePrograms(self.thresholds, keep_dropped=True)]
+
+    @property
+    def progress_stages(self) -> tuple:
+        return tuple(self.stages)
 
 
 @dataclass
@@ -275,16 +289,61 @@ def _identity(settings: dict) -> dict:
 
 
 def summarize(output: str, seconds: Optional[float] = None) -> dict:
-    """The run's figures from its committed parts (exact across resumes); also written to stats.json."""
+    """The run's figures from its committed parts (exact across resumes), with the times of its invocations
+    (``logs/invocations.jsonl``): the last one's seconds, documents and docs/s, and the run's total; also
+    written to stats.json. ``seconds``: the last invocation's, for a run with no record of its invocations."""
     import fsspec
 
     from prox.pipeline.checkpoints import Checkpoints
 
     stats = RunStats.merge(Checkpoints(f"{output}/checkpoints").parts())
-    summary = stats.summary(seconds)
+    runs = invocations(output)
+    last = runs[-1] if runs else {"seconds": seconds, "documents": stats.read if seconds else None}
+    summary = stats.summary(last["seconds"], last["documents"])
+    if runs:
+        summary.update(invocations=len(runs), duration_seconds=round(sum(r["seconds"] for r in runs), 3),
+                       started=runs[0]["started"], finished=runs[-1]["finished"])
     with fsspec.open(f"{output}/stats.json", "w", auto_mkdir=True) as handle:
         json.dump(summary, handle, indent=2)
     return summary
+
+
+def committed(output: str) -> int:
+    """Documents read by the committed parts so far."""
+    from prox.pipeline.checkpoints import Checkpoints
+
+    return RunStats.merge(Checkpoints(f"{output}/checkpoints").parts()).read
+
+
+INVOCATIONS = "logs/invocations.jsonl"
+
+
+def record_invocation(output: str, started: float, seconds: float, documents: int) -> None:
+    """Append one invocation (when, how long, how many documents it added) to the run's record."""
+    import fsspec
+
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))  # noqa: E731
+    line = {"started": stamp(started), "finished": stamp(started + seconds), "seconds": round(seconds, 3), "documents": documents}
+    path = f"{output}/{INVOCATIONS}"
+    fs, _, (root,) = fsspec.get_fs_token_paths(path)
+    previous = fs.cat_file(root).decode() if fs.exists(root) else ""  # object stores cannot append: rewrite it
+    with fsspec.open(path, "w", auto_mkdir=True) as handle:
+        handle.write(previous + json.dumps(line) + "\n")
+
+
+def invocations(output: str) -> list[dict]:
+    import fsspec
+
+    fs, _, (root,) = fsspec.get_fs_token_paths(f"{output}/{INVOCATIONS}")
+    if not fs.exists(root):
+        return []
+    runs = []
+    for line in fs.cat_file(root).decode().splitlines():
+        try:
+            runs.append(json.loads(line))
+        except ValueError:
+            continue  # a line cut by a kill: the others still count
+    return runs
 
 
 def _clear(folder: str) -> None:
@@ -293,49 +352,3 @@ def _clear(folder: str) -> None:
     fs, _, (root,) = fsspec.get_fs_token_paths(folder)
     if fs.exists(root):
         fs.rm(root, recursive=True)
-
-
-class _ProgressWatcher:
-    """A rich progress bar fed by the tasks' progress files: documents, docs/s, and an ETA from bytes read."""
-
-    def __init__(self, output: str, total_bytes: int, limit: Optional[int]):
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        self.output, self.total_bytes, self.limit = output, total_bytes, limit
-        self.bar = Progress(TextColumn("[bold]refining"), BarColumn(), TextColumn("{task.fields[docs]}"),
-                            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=False)
-        self.task = self.bar.add_task("refine", total=limit or max(total_bytes, 1), docs="")
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._start = time.monotonic()
-
-    def start(self) -> None:
-        self.bar.start()
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._poll()
-        self.bar.stop()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(0.5):
-            self._poll()
-
-    def _poll(self) -> None:
-        import fsspec
-
-        fs, _, (root,) = fsspec.get_fs_token_paths(f"{self.output}/progress")
-        documents = done = 0
-        try:
-            for path in fs.glob(f"{root}/*.json"):
-                with fs.open(path, "r") as handle:
-                    data = json.load(handle)
-                documents += data.get("documents", 0)
-                done += data.get("bytes", 0)
-        except (OSError, ValueError):
-            return  # a file being rewritten: read it next time
-        rate = documents / max(time.monotonic() - self._start, 1e-9)
-        self.bar.update(self.task, completed=min(documents, self.limit) if self.limit else done,
-                        docs=f"{documents:,} docs, {rate:,.1f} docs/s")

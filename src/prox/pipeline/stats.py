@@ -9,7 +9,6 @@ from typing import Iterable
 from prox.pipeline.documents import STAGES, is_blank, is_rejected, state
 
 
-
 @dataclass
 class RunStats:
     read: int = 0
@@ -85,8 +84,9 @@ class RunStats:
     def balanced(self) -> bool:
         return self.kept + self.dropped + self.rejected == self.read
 
-    def summary(self, seconds: float | None = None) -> dict:
-        """The figures a person reads: counts, shares, and docs/s and tokens/s per stage."""
+    def summary(self, seconds: float | None = None, documents: int | None = None) -> dict:
+        """The figures a person reads: counts, shares, docs/s and tokens/s per stage, and the last invocation's
+        ``seconds`` and ``documents`` (what it added: a resumed run that found all done added none)."""
         stages = {}
         for stage in STAGES:
             busy = self.stage_seconds[stage]
@@ -99,7 +99,7 @@ class RunStats:
                 "input_tokens": self.stage_input_tokens[stage],
                 "output_tokens": self.stage_output_tokens[stage],
                 "seconds": round(busy, 3),
-                "docs_per_second": round(self.stage_documents[stage] / busy, 2) if busy else None,
+                "docs_per_second": round(self.stage_documents[stage] / busy, 4) if busy else None,
                 "tokens_per_second": round(tokens / busy, 1) if busy else None,
             }
         return {
@@ -123,5 +123,6 @@ class RunStats:
             "tokens_out": sum(self.stage_output_tokens.values()),
             "stages": stages,
             "seconds": round(seconds, 3) if seconds is not None else None,
-            "docs_per_second": round(self.read / seconds, 1) if seconds else None,
+            "documents_this_run": documents,
+            "docs_per_second": round(documents / seconds, 3) if seconds and documents is not None else None,
         }

@@ -54,11 +54,13 @@ class _ProgramStep(PipelineStep):
         writer: Optional[ProgramWriter] = None,
         docs_per_step: int = 64,
         score: bool = False,
+        progress_folder: Optional[str] = None,
         **options: Any,
     ):
         """What to run comes as ``settings`` (:class:`prox.settings.RefineSettings`), or as a preset, models,
         backend and options, checked here; or a ``writer`` ready to use. ``thresholds`` decide which documents
-        pass the doc stage (a drop threshold re-decides from P(drop))."""
+        pass the doc stage (a drop threshold re-decides from P(drop)). ``progress_folder``: where the task
+        reports how far its model batches are (:mod:`prox.pipeline.progress`)."""
         from prox.settings import Batching, RefineSettings
 
         super().__init__()
@@ -68,6 +70,7 @@ class _ProgramStep(PipelineStep):
         self.settings = settings
         self.docs_per_step = settings.batching.docs_per_step if settings else Batching(docs_per_step).docs_per_step
         self.thresholds = thresholds
+        self.progress_folder = progress_folder
         self._engine: Optional[Engine] = None
         self._writer = writer
 
@@ -95,15 +98,23 @@ class _ProgramStep(PipelineStep):
         return data
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        from prox import progress
+        from prox.pipeline.progress import StageProgress
+
+        meter = StageProgress(self.progress_folder, rank, self.stage) if self.progress_folder else None
         for batch in batched(data, self.docs_per_step):
             todo = [document for document in batch if self.wants(document)]
+            if meter:
+                meter.begin(batch, len(todo))
             if todo:
-                with self.track_time(unit="batch"):
+                with self.track_time(unit="batch"), progress.listening(meter.on_stage) if meter else nullcontext():
                     start = time.perf_counter()
                     written = self.isolated(todo)
                     share = (time.perf_counter() - start) / len(todo)
                 for document, own in zip(todo, written):
                     self.record(document, own, share)
+            if meter:
+                meter.end()
             yield from batch
 
     def wants(self, document: Document) -> bool:

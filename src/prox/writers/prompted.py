@@ -12,6 +12,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from prox import progress
 from prox.constrain.automaton import ChunkAutomaton, DocAutomaton
 from prox.constrain.tracker import StateMasks
 from prox.constrain.vocabulary import vocabulary
@@ -131,13 +132,14 @@ class PromptedWriter:
         results: list[Written | None] = [None] * len(prompts)
         lengths = [len(p.token_ids) for p in prompts]
         for batch in length_batches(lengths, self.prompts_per_batch, self.max_batch_tokens):
-            start = time.perf_counter()
+            start, reported = time.perf_counter(), progress.done()
             try:
                 rows = self.next_token_logprobs([prompts[i] for i in batch], space_first)
                 errors = [None] * len(batch)
             except Exception as exc:
                 rows, errors = [(None, None)] * len(batch), [f"{type(exc).__name__}: {exc}"] * len(batch)
             share = (time.perf_counter() - start) / len(batch)
+            progress.advance(len(batch) - (progress.done() - reported), sum(lengths[i] for i in batch))
             for i, (first, second), error in zip(batch, rows, errors):
                 if error:
                     results[i] = Written("", lengths[i], 0, share, error)
@@ -152,7 +154,7 @@ class PromptedWriter:
         results: list[Written | None] = [None] * len(prompts)
         lengths = [len(p.token_ids) for p in prompts]
         for batch in length_batches(lengths, self.prompts_per_batch, self.max_batch_tokens):
-            start = time.perf_counter()
+            start, reported = time.perf_counter(), progress.done()
             batch_masks = [masks[i] for i in batch] if masks is not None else None
             try:
                 generations = self.generate([prompts[i] for i in batch], max_new_tokens, batch_masks)
@@ -163,6 +165,8 @@ class PromptedWriter:
                     continue
                 generations = [Generation("", 0, f"{type(exc).__name__}: {exc}")]
             share = (time.perf_counter() - start) / len(batch)
+            progress.advance(len(batch) - (progress.done() - reported), sum(lengths[i] for i in batch),
+                             sum(g.output_tokens for g in generations))
             for i, generation in zip(batch, generations):
                 results[i] = Written(generation.text.strip(" "), lengths[i], generation.output_tokens, share, generation.error)
         return results  # type: ignore[return-value]

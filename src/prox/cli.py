@@ -72,6 +72,7 @@ def execute(
     checkpoint_every: int = typer.Option(1000, help="Commit outputs every N documents: a rerun redoes at most N per task."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
     force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings, discard its outputs and start over."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on standard output (stats.json's figures) instead of a table."),
 ) -> None:
     """Execute the programs stored in records (metadata.doc_program / chunk_program) again, with chosen thresholds."""
     from prox.pipeline.run import ExecuteJob
@@ -81,7 +82,7 @@ def execute(
                      output_format=output_format, checkpoint_every=checkpoint_every,
                      thresholds=Thresholds(drop_fraction, short_words, error_limit, drop_threshold))
     summary = job.run(progress=console.is_terminal if progress is None else progress, force=force)
-    print_summary(summary, f"prox execute -> {output}")
+    report_summary(summary, f"prox execute -> {output}", as_json)
     check_outcome(summary["read"], summary["rejected"], output)
 
 
@@ -125,38 +126,66 @@ def refine_text(
     chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
     backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
     stages: str = typer.Option("doc,chunk", help="Stages to run, comma-separated."),
-    diff: bool = typer.Option(False, "--diff", help="Print a diff against the input instead of the refined text."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff against the input (that patch applies) instead of the refined text."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object: text, decision, programs, removed lines, errors."),
     constrained: bool = typer.Option(True, "--constrained/--no-constrained", help="Constrained decoding (valid programs only)."),
     score: bool = typer.Option(False, "--score", help="Doc stage by scoring P(drop) in one forward pass instead of generating."),
     drop_threshold: Optional[float] = typer.Option(None, help="Drop when P(drop) is at least this (--score, or a student)."),
     option: List[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress of the model stages (default: when the terminal shows it)."),
 ) -> None:
-    """Refine one document and print the refined text (or a diff) to try a preset or model by hand."""
+    """Refine one document and print the refined text (or a diff, or JSON) to try a preset or model by hand.
+
+    Standard output holds only the text, the diff or the JSON; what was decided and why goes to standard error."""
     import sys
 
+    from prox.progress import Display
     from prox.refiner import Refiner
 
-    text = sys.stdin.read() if path == "-" else read_text(path)
-    refiner = Refiner(preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
-                      stages=split_stages(stages), score=score, drop_threshold=drop_threshold,
-                      **backend_options(option, constrained))
-    result = refiner.refine([text])[0]
-    console.print(f"[bold]{'dropped' if result.dropped else 'kept'}[/bold] ({result.reason})")
+    text = read_text(path)
+    with Display("refining", progress):
+        refiner = Refiner(preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
+                          stages=split_stages(stages), score=score, drop_threshold=drop_threshold,
+                          **backend_options(option, constrained))
+        result = refiner.refine([text])[0]
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(result_json(result), ensure_ascii=False))
+        return
+    console.print(f"[bold]{'dropped' if result.dropped else 'kept'}[/bold] ({result.reason})", markup=True, highlight=False)
     if result.doc_program is not None:
         probability = f" (P(drop) = {result.drop_probability:.3f})" if result.drop_probability is not None else ""
-        console.print(f"doc program: {result.doc_program!r}{probability}")
+        console.print(f"doc program: {result.doc_program!r}{probability}", markup=False, highlight=False)
     for number, program in enumerate(result.chunk_programs):
-        console.print(f"chunk {number} program:\n{program}")
+        console.print(f"chunk {number} program:\n{program}", markup=False, highlight=False)
     for error in result.errors + tuple(result.trace.errors):
-        console.print(f"[yellow]error:[/yellow] {error}")
+        console.print(f"error: {error}", style="yellow", markup=False, highlight=False)
     if diff:
-        import difflib
+        from prox.report.patch import unified_diff
 
-        for line in difflib.unified_diff(text.split("\n"), result.text.split("\n"), "input", "refined", lineterm=""):
-            color = "red" if line.startswith("-") else "green" if line.startswith("+") else None
-            console.print(line, style=color, markup=False, highlight=False, soft_wrap=True) if color else typer.echo(line)
+        patch = unified_diff(text, result.text, "stdin" if path == "-" else Path(path).name)
+        out = Console(highlight=False)
+        if out.is_terminal:
+            for line in patch.splitlines():
+                style = "red" if line.startswith("-") else "green" if line.startswith("+") else "cyan" if line.startswith("@@") else None
+                out.print(line, style=style, markup=False, soft_wrap=True, emoji=False)
+        else:
+            sys.stdout.write(patch)
     else:
         typer.echo(result.text)
+
+
+def result_json(result) -> dict:
+    """A :class:`prox.engine.RefineResult` as JSON-ready data."""
+    trace = result.trace
+    return {"text": result.text, "dropped": result.dropped, "reason": result.reason,
+            "doc_program": result.doc_program, "drop_probability": result.drop_probability,
+            "chunk_programs": list(result.chunk_programs), "removed_lines": list(trace.removed_lines),
+            "normalizations": [{"source_str": n.source_str, "target_str": n.target_str, "count": n.count}
+                               for n in trace.normalizations],
+            "errors": list(result.errors) + list(trace.errors),
+            "words_before": trace.words_before, "words_after": trace.words_after}
 
 
 @command()
@@ -187,6 +216,7 @@ def refine(
     executor_option: List[str] = typer.Option([], "--executor-option", "-E", help="Executor option key=value (repeatable): slurm partition=, time=, gpus_per_task=; ray cpus_per_task=, gpus_per_task=."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
     force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings, discard its outputs and start over."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on standard output (stats.json's figures) instead of a table."),
 ) -> None:
     """Refine a corpus: doc-level programs, chunk-level programs, execution; resumable and exact-once."""
     from prox.program.stored import Thresholds
@@ -202,12 +232,15 @@ def refine(
     if summary is None:
         console.print(f"submitted to {executor}; when it is done, `prox summary {output}` prints the figures")
         return
-    print_summary(summary, f"prox refine -> {output}")
+    report_summary(summary, f"prox refine -> {output}", as_json)
     check_outcome(summary["read"], summary["rejected"], output)
 
 
 @command()
-def summary(output: str = typer.Argument(..., help="A prox refine or prox execute run folder.")) -> None:
+def summary(
+    output: str = typer.Argument(..., help="A prox refine or prox execute run folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print stats.json's figures as JSON on standard output."),
+) -> None:
     """Print (and rewrite stats.json for) a refine or execute run's figures, from its committed parts."""
     from prox.pipeline.folders import read_identity, require_run
     from prox.pipeline.run import summarize
@@ -215,17 +248,36 @@ def summary(output: str = typer.Argument(..., help="A prox refine or prox execut
     command = require_run(output, what="a prox refine or prox execute run folder")
     if read_identity(output) is None and command == "execute":
         fail(f"{output} is an older prox execute output (kept.jsonl, no parts): its stats.json holds its figures")
-    print_summary(summarize(output), f"prox {command} -> {output}")
+    figures = summarize(output)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(figures, indent=2))
+        return
+    print_summary(figures, f"prox {command} -> {output}")
 
 
 def read_text(path: str) -> str:
-    """A text file's content, with a one-line error naming it when it cannot be read as UTF-8 text."""
+    """A text file's content exactly (no newline translation: a "\\r" stays one), or standard input for "-";
+    a one-line error naming it when it cannot be read as UTF-8 text."""
+    import sys
+
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return (sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise OSError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def report_summary(summary: dict, title: str, as_json: bool = False) -> None:
+    """The summary as a table on standard error, or as JSON on standard output."""
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        print_summary(summary, title)
 
 
 def print_summary(summary: dict, title: str) -> None:
@@ -495,14 +547,21 @@ def show(
     doc_id: Optional[str] = typer.Option(None, "--id", help="Show this document."),
     sample: int = typer.Option(3, help="Show this many random documents (without --id)."),
     seed: int = typer.Option(0, help="Seed of the sample."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON line per document: its decision, programs and every line with what happened to it."),
 ) -> None:
-    """Show documents' diffs in the terminal: removed lines struck through, normalizations marked."""
+    """Show documents' diffs: on a terminal removed lines struck through and normalizations marked; in a pipe
+    or file, every line marked in its first column (- removed, ~ normalized, space kept)."""
     from prox.report.run import load
+    from prox.report.terminal import as_json as json_line
     from prox.report.terminal import show as print_docs
 
     loaded = load(run, sample, seed, ids={doc_id} if doc_id else None)
     if doc_id and not loaded.sample:
         fail(f"no document with id {doc_id!r} in {run}")
+    if as_json:
+        for doc in loaded.sample:
+            typer.echo(json_line(doc))
+        return
     print_docs(loaded.sample, Console())
 
 

@@ -1,6 +1,15 @@
-"""``prox show``: a document's diff in the terminal, with rich (removed lines struck through, normalizations marked)."""
+"""``prox show``: documents' diffs in the terminal, or as plain marked text or JSON where a program reads them.
+
+On a terminal, removed lines are struck through and normalizations highlighted (rich). Elsewhere (a
+pipe, a file) colour is lost, so every line says what happened to it in its first column:
+``-`` removed, ``~`` changed by a normalization (``[-source-]{+target+}`` inline, as ``wdiff`` writes it),
+a space kept; ``grep '^-'`` lists what a run removed.
+"""
 
 from __future__ import annotations
+
+import json
+from typing import Iterator, Optional
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -9,6 +18,7 @@ from rich.text import Text
 from prox.report.diff import DocView
 
 MAX_LINES = 400
+REMOVED, CHANGED, KEPT = "-", "~", " "
 
 
 def render(doc: DocView) -> Panel:
@@ -36,7 +46,50 @@ def render(doc: DocView) -> Panel:
     return Panel(Group(programs, body), title=title, title_align="left")
 
 
-def show(docs: list[DocView], console: Console | None = None) -> None:
+def marked_lines(doc: DocView, limit: Optional[int] = MAX_LINES) -> Iterator[str]:
+    """The document as plain text, one line per line, each starting with its mark and number."""
+    for line in doc.lines[:limit]:
+        changed = any(piece.replaced_by is not None for piece in line.pieces)
+        mark = REMOVED if line.removed else CHANGED if changed else KEPT
+        text = "".join(piece.text if piece.replaced_by is None else f"[-{piece.text}-]{{+{piece.replaced_by}+}}"
+                       for piece in line.pieces)
+        yield f"{mark} {line.number:03d} {text}"
+    if limit is not None and len(doc.lines) > limit:
+        yield f"# ... {len(doc.lines) - limit:,} more lines"
+
+
+def plain(doc: DocView, limit: Optional[int] = MAX_LINES) -> str:
+    """One document as plain marked text: a header, its programs and errors as comments, then its lines."""
+    head = [f"# {doc.id} · {'dropped' if doc.dropped else 'kept'} ({doc.reason}) · {doc.source} · "
+            f"words {doc.words_before:,} -> {doc.words_after:,}"]
+    if doc.doc_program is not None:
+        head.append(f"# doc: {doc.doc_program}")
+    for i, program in enumerate(doc.chunk_programs):
+        head += [f"# chunk {i}: {line}" for line in program.split("\n")]
+    head += [f"# error: {error}" for error in doc.errors]
+    return "\n".join(head + list(marked_lines(doc, limit)))
+
+
+def as_json(doc: DocView) -> str:
+    """One document as a JSON line: what happened to it and to each of its lines."""
+    return json.dumps({
+        "id": doc.id, "dropped": doc.dropped, "reason": doc.reason, "source": doc.source,
+        "words_before": doc.words_before, "words_after": doc.words_after,
+        "doc_program": doc.doc_program, "chunk_programs": doc.chunk_programs, "errors": doc.errors,
+        "lines": [{"number": line.number, "removed": line.removed,
+                   "text": "".join(p.text for p in line.pieces),
+                   "normalized": "".join(p.text if p.replaced_by is None else p.replaced_by for p in line.pieces)}
+                  for line in doc.lines],
+    }, ensure_ascii=False)
+
+
+def show(docs: list[DocView], console: Console | None = None, marks: Optional[bool] = None) -> None:
+    """Print ``docs``: panels with colour on a terminal, marked plain text elsewhere (``marks`` forces either)."""
     console = console or Console()
+    marks = not console.is_terminal if marks is None else marks
     for doc in docs:
-        console.print(render(doc))
+        if marks:
+            console.print(plain(doc), markup=False, highlight=False, soft_wrap=True, emoji=False)
+            console.print()
+        else:
+            console.print(render(doc))

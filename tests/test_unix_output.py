@@ -92,3 +92,10 @@ def test_summary_and_refine_print_json_for_scripts(tmp_path):
 
 def json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_help_pages_have_no_typer_placeholders():
+    for args in (["--help"], ["refine", "--help"], ["refine-text", "--help"], ["show", "--help"]):
+        page = prox(*args)
+        assert page.returncode == 0 and "<bool>" not in page.stdout and "{" not in page.stdout.split("\n", 3)[1], args
+    assert "INPUTS..." in prox("refine", "--help").stdout

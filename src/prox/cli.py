@@ -336,13 +336,17 @@ def evaluate(
     writers = {spec: writer_settings(spec) for spec in writer} or {
         (doc_model or preset or "writer"): {"preset": preset, "doc_model": doc_model, "chunk_model": chunk_model, "backend": backend}}
     figures: dict = {name: {} for name in writers}
+    from prox.progress import Display
+
     try:
         sets = [read_labelled(path, "lines", limit) for path in lines] + [read_labelled(path, "docs", limit) for path in docs]
         built: dict = {}
-        for name, settings in writers.items():
-            for labelled in sets:
-                figures[name][labelled.path] = score(labelled, batch_size, built, stages=stages.split(","),
-                                                     **settings, **parse_options(option))
+        total = len(writers) * sum(len(labelled.items) for labelled in sets)
+        with Display("evaluating", total=total, unit="items") as display:
+            for name, settings in writers.items():
+                for labelled in sets:
+                    figures[name][labelled.path] = score(labelled, batch_size, built, display.count, stages=stages.split(","),
+                                                         **settings, **parse_options(option))
     except (FileNotFoundError, LabelError, ModelUnavailable, ValueError, ImportError) as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -391,10 +395,13 @@ def annotate(
     from prox.adapt.annotate import KeepRule, Teacher
     from prox.adapt.annotate import annotate as label
 
+    from prox.progress import Display
+
     try:
         client = Teacher(teacher, base_url, api_key, max_in_flight, answer_tokens=answer_tokens, cache=os.path.join(output, "cache.sqlite"))
-        stats = label(inputs, output, client, domain, split_stages(stages), text_key, limit,
-                      _load_tokenizer(tokenizer) if tokenizer else None, chunk_tokens, KeepRule(edu_min, edu_borderline, format_min))
+        with Display("annotating"):
+            stats = label(inputs, output, client, domain, split_stages(stages), text_key, limit,
+                          _load_tokenizer(tokenizer) if tokenizer else None, chunk_tokens, KeepRule(edu_min, edu_borderline, format_min))
     except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -426,15 +433,18 @@ def derive(
     from prox.adapt.labels import LabelError, read_labelled
     from prox.records import Record, RecordWriter, read_records
 
+    from prox.progress import Display
+
     counter = _load_tokenizer(tokenizer) if tokenizer else None
     counts = {"doc": 0, "chunk": 0}
     try:
-        with RecordWriter(str(output)) as out:
+        with RecordWriter(str(output)) as out, Display("deriving", unit="records") as display:
             for kind, paths in (("lines", lines), ("docs", docs)):
                 for path in paths:
                     for record in from_labelled(read_labelled(path, kind), counter, chunk_tokens):
                         out.write(record)
                         counts[record["level"]] += 1
+                        display.count()
             for item in read_records(pairs):
                 if not isinstance(item, Record) or not isinstance(item.data.get(raw_key), str) or not isinstance(item.data.get(clean_key), str):
                     raise LabelError(f"{item.file}, {item.where}: a pair needs string fields {raw_key!r} and {clean_key!r}")
@@ -442,6 +452,7 @@ def derive(
                 for record in from_pair(doc_id, item.data[raw_key], item.data[clean_key], counter, chunk_tokens):
                     out.write(record)
                     counts["chunk"] += 1
+                    display.count()
     except (FileNotFoundError, LabelError) as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
@@ -506,10 +517,13 @@ def distill(
     from prox.distill.sources import gather
     from prox.distill.student import Student
 
+    from prox.progress import Display
+
     try:
-        examples = gather(sources or [], lines, docs)
-        settings = {k: v for k, v in {"rounds": rounds, "page_share": page_share}.items() if v is not None}
-        student = Student.fit(examples, **settings)
+        with Display("distilling"):
+            examples = gather(sources or [], lines, docs)
+            settings = {k: v for k, v in {"rounds": rounds, "page_share": page_share}.items() if v is not None}
+            student = Student.fit(examples, **settings)
         student.save(output)
     except (FileNotFoundError, LabelError, ValueError, ImportError) as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
@@ -588,8 +602,42 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def tidy_help(group) -> None:
+    """Help pages as click writes them: ``INPUTS...`` rather than typer's ``{inputs}...``, and no ``<bool>``
+    type beside a flag (a flag takes no value)."""
+    for command in [group, *group.commands.values()]:
+        command.get_help_option = _flag_without_type(command.get_help_option)
+    for command in group.commands.values():
+        for param in command.params:
+            if getattr(param, "is_flag", False):
+                param.metavar = ""
+            elif param.param_type_name == "argument":
+                usage = param.name.upper() + ("..." if param.nargs != 1 else "")
+                param._usage_display_name = lambda usage=usage, required=param.required: usage if required else f"[{usage}]"
+    for param in group.params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+
+
+def _flag_without_type(get_help_option):
+    def tidy(ctx):
+        option = get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    return tidy
+
+
 def main() -> None:
-    app()
+    import os
+
+    # transformers' advice that PyTorch is missing means nothing to a command that runs no model; one that
+    # needs torch says so itself (the [hf] extra)
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    command = typer.main.get_command(app)
+    tidy_help(command)
+    command()
 
 
 if __name__ == "__main__":

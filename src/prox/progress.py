@@ -30,6 +30,11 @@ class Stage:
         self.done = self.input_tokens = self.output_tokens = 0
         self.started = time.monotonic()
         self.finished = False
+        self.ended: Optional[float] = None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended if self.ended is not None else time.monotonic()) - self.started
 
     @property
     def fraction(self) -> float:
@@ -65,7 +70,7 @@ def stage(name: str, items: int, documents: Optional[int] = None) -> Iterator[St
         yield opened
     finally:
         _current = outer
-        opened.finished = True
+        opened.finished, opened.ended = True, time.monotonic()
         _notify(opened)
 
 
@@ -143,16 +148,23 @@ class Display:
         self._bar.update(self._main, rate=f"{rate(task.completed, seconds)} {self.unit}/s{tokens_rate}")
 
     def _on_stage(self, stage: Stage) -> None:
-        key = id(stage)
-        if key not in self._tasks:
-            unit = "docs" if stage.items == stage.documents else "chunks"
-            self._tasks.clear() if len(self._tasks) > 8 else None
-            self._tasks[key] = (self._bar.add_task(f"{stage.name} stage", total=stage.items, rate=""), unit)
-        task, unit = self._tasks[key]
-        seconds = max(time.monotonic() - stage.started, 1e-9)
-        tokens = stage.input_tokens + stage.output_tokens
-        tokens_rate = f", {tokens / seconds:,.0f} tokens/s" if tokens else ""
-        self._bar.update(task, completed=stage.done, rate=f"{rate(stage.done, seconds)} {unit}/s{tokens_rate}")
+        """One row per stage: this writer call's items done of its total, the rates over every call so far."""
+        row = self._tasks.get(stage.name)
+        if row is None:
+            label = f"{stage.name} stage" if stage.name in ("doc", "chunk") else stage.name
+            row = self._tasks[stage.name] = {"task": self._bar.add_task(label, total=stage.items, rate=""),
+                                             "stage": stage, "items": 0, "tokens": 0, "seconds": 0.0}
+        if row["stage"] is not stage:  # a new call: fold the finished one into the totals
+            old = row["stage"]
+            row.update(stage=stage, items=row["items"] + old.done, tokens=row["tokens"] + old.input_tokens + old.output_tokens,
+                       seconds=row["seconds"] + old.elapsed)
+        seconds = max(row["seconds"] + stage.elapsed, 1e-9)
+        unit = {"doc": "docs", "chunk": "chunks"}.get(stage.name, "/")
+        unit = "" if unit == "/" else f" {unit}"
+        tokens = row["tokens"] + stage.input_tokens + stage.output_tokens
+        tokens_rate = f", {rate(tokens, seconds)} tokens/s" if tokens else ""
+        self._bar.update(row["task"], total=stage.items, completed=stage.done,
+                         rate=f"{rate(row['items'] + stage.done, seconds)}{unit}/s{tokens_rate}")
 
 
 def rate(count: float, seconds: float) -> str:

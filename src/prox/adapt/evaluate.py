@@ -10,7 +10,7 @@ occurs in the text, words kept, tokens and time.
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from prox.adapt.labels import LabelledSet
 from prox.metrics import Confusion
@@ -18,8 +18,10 @@ from prox.program.parser import parse_program
 from prox.refiner import Refiner, RefineResult
 
 
-def evaluate(labelled: LabelledSet, docs_per_batch: int = 16, writers: dict | None = None, **settings: Any) -> dict:
-    """Figures of the writer named by ``settings`` (``Refiner`` arguments) on one labelled set."""
+def evaluate(labelled: LabelledSet, docs_per_batch: int = 16, writers: dict | None = None,
+             advance: Callable[[int], None] | None = None, **settings: Any) -> dict:
+    """Figures of the writer named by ``settings`` (``Refiner`` arguments) on one labelled set; ``advance(n)``
+    is called as each batch of ``n`` items is done (a progress display)."""
     stages = ("doc",) if labelled.kind == "docs" else tuple(settings.pop("stages", ("doc", "chunk")))
     settings.pop("stages", None)
     refiner = Refiner(stages=stages, writers=writers if writers is not None else {}, **settings)
@@ -28,6 +30,8 @@ def evaluate(labelled: LabelledSet, docs_per_batch: int = 16, writers: dict | No
     for first in range(0, len(labelled.items), docs_per_batch):
         items = labelled.items[first : first + docs_per_batch]
         results += refiner.refine([item.text for item in items])
+        if advance is not None:
+            advance(len(items))
     seconds = time.perf_counter() - start
     figures = _lines(labelled.items, results) if labelled.kind == "lines" else _docs(labelled.items, results)
     figures.update(_programs(results))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Optional
 
@@ -114,7 +115,8 @@ def train(config: TrainConfig, records: list[dict]) -> dict:
         max_steps=config.max_steps, learning_rate=config.learning_rate or (2e-4 if config.lora else 2e-5),
         lr_scheduler_type="cosine", warmup_steps=_warmup(config, len(data)), logging_steps=5, save_steps=config.save_steps,
         save_total_limit=2, seed=config.seed, bf16=bf16, use_cpu=device == "cpu", report_to=[],
-        remove_unused_columns=False, dataloader_num_workers=0, **config.extra,
+        remove_unused_columns=False, dataloader_num_workers=0,
+        **{"disable_tqdm": not sys.stderr.isatty(), **config.extra},  # the step bar on a terminal, not in a log
     )
     trainer = Trainer(model=model, args=arguments, train_dataset=data,
                       data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=IGNORE))

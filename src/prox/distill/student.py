@@ -38,6 +38,14 @@ PAGE_SHARE = 0.5
 PAGE_CONTENT_WORDS = 50  # a line-labelled page is a document to keep when its kept lines hold this many words
 
 
+def _boost(lightgbm, params: dict, data, rounds: int, name: str):
+    """``lightgbm.train``, reporting each boosting round to :mod:`prox.progress` (a display shows it)."""
+    from prox import progress
+
+    with progress.stage(name, rounds):
+        return lightgbm.train(params, data, rounds, callbacks=[lambda env: progress.advance(1)])
+
+
 def _lightgbm():
     try:
         import lightgbm
@@ -91,7 +99,7 @@ class Student:
         if examples.pages:
             x, y, weight = _line_matrix(examples.pages)
             data = lightgbm.Dataset(x, label=y, weight=weight, feature_name=_names(LINE_FEATURES), free_raw_data=True)
-            student.line_model = lightgbm.train({**LINE_PARAMS, "num_threads": threads}, data, rounds)
+            student.line_model = _boost(lightgbm, {**LINE_PARAMS, "num_threads": threads}, data, rounds, "line model")
             figures.update(pages=len(examples.pages), lines=int(len(y)), lines_removed=int(y.sum()))
         line_seconds = time.perf_counter() - start
         docs = list(examples.docs)
@@ -103,7 +111,7 @@ class Student:
             labels = np.array([not d.keep for d in docs], dtype=np.float32)
             data = lightgbm.Dataset(rows, label=labels, weight=_doc_weights(docs, page_share),
                                     feature_name=_names(DOC_FEATURES), free_raw_data=True)
-            student.doc_model = lightgbm.train({**DOC_PARAMS, "num_threads": threads}, data, doc_rounds)
+            student.doc_model = _boost(lightgbm, {**DOC_PARAMS, "num_threads": threads}, data, doc_rounds, "doc model")
             figures.update(docs=len(examples.docs), docs_from_pages=len(docs) - len(examples.docs), docs_dropped=int(labels.sum()))
         elif docs:
             figures["docs_skipped"] = f"{len(docs)} documents, all with one label: no doc model"

@@ -595,6 +595,20 @@ def chunk(
 
 
 @command()
+def card(
+    run: str = typer.Argument(..., help="A finished prox refine (or prox execute) run folder, local or an fsspec URL (hf://datasets/ORG/NAME)."),
+    license: Optional[str] = typer.Option(None, "--license", help="License id (default: the source dataset's, when its card names one)."),
+    language: List[str] = typer.Option([], "--language", help="Language code (repeatable; default: the records' metadata.language, else the source dataset's)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Pretty name (default: the folder's name)."),
+    examples: int = typer.Option(3, help="Before/after examples shown."),
+) -> None:
+    """(Re)write the Hugging Face dataset card, RUN/README.md, of a finished run, and print its path."""
+    from prox.report.card import write_card
+
+    typer.echo(write_card(run, license=license, language=language or None, pretty_name=name, examples=examples))
+
+
+@command()
 def version() -> None:
     """Print the version."""
     from prox import __version__

@@ -28,7 +28,7 @@ HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "docs_per_ste
 WRITER_LOGISTICS = ("prompts_per_batch", "max_batch_tokens", "max_in_flight", "timeout", "max_retries", "backoff",
                     "cache", "api_key", "batch_size")
 SECRETS = ("api_key",)
-RUN_PARTS = ("kept", "dropped", "rejected", "checkpoints", "logs", "progress", "stats.json", "report.html")
+RUN_PARTS = ("kept", "dropped", "rejected", "checkpoints", "logs", "progress", "stats.json", "report.html", "README.md")
 
 
 @dataclass
@@ -170,7 +170,9 @@ class _Job:
         if self.executor == "slurm":
             return None
         record_invocation(self.output, started, time.perf_counter() - start, committed(self.output) - before)
-        return self.summarize()
+        summary = self.summarize()
+        write_dataset_card(self.output)
+        return summary
 
     @property
     def progress_stages(self) -> tuple:
@@ -306,6 +308,28 @@ def summarize(output: str, seconds: Optional[float] = None) -> dict:
     with fsspec.open(f"{output}/stats.json", "w", auto_mkdir=True) as handle:
         json.dump(summary, handle, indent=2)
     return summary
+
+
+def write_dataset_card(output: str) -> None:
+    """The run's Hugging Face dataset card, ``OUTPUT/README.md`` (:mod:`prox.report.card`), so the folder
+    publishes as a dataset. A README that prox did not write is left alone; a card that cannot be written
+    is a warning, never a failed run (``prox card`` writes it again)."""
+    import logging
+
+    import fsspec
+
+    from prox.report.card import write_card
+
+    path = f"{output}/README.md"
+    try:
+        fs, _, (root,) = fsspec.get_fs_token_paths(path)
+        if fs.exists(root) and "- prox" not in fs.cat_file(root)[:4000].decode("utf-8", "replace"):
+            logging.getLogger("prox").warning("%s exists and is not a prox dataset card: left as it is", path)
+            return
+        write_card(output)
+    except Exception as exc:  # noqa: BLE001 - the outputs are complete; only their description failed
+        logging.getLogger("prox").warning("could not write the dataset card %s: %s: %s (prox card %s retries)",
+                                          path, type(exc).__name__, exc, output)
 
 
 def committed(output: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from prox.pipeline import RefineJob
+from prox.program.stored import Thresholds
 
 ARTICLE = ["Home | News | Sport | Contact", "Log in | Register",
            "The old mill on the river was restored by volunteers over three summers, using timber from the estate. [edit]",
@@ -26,6 +28,7 @@ HOSTILE = [
     '<a href="javascript:document.body.setAttribute(\'data-pwned\', \'link\')">click</a>',
     "<style>body { display: none }</style> broken \ud800 unicode \u202e reversed",
 ]
+LONG_SOURCE = "a-source-with-a-very-long-name-that-the-retention-chart-used-to-cut.example.org"
 
 
 def make_run(tmp_path: Path) -> Path:
@@ -33,10 +36,59 @@ def make_run(tmp_path: Path) -> Path:
     records += [{"id": f"hostile-{i}", "text": "\n".join(ARTICLE[:3] + [line] + ARTICLE[3:]), "source": "<b>evil</b>"}
                 for i, line in enumerate(HOSTILE)]
     records.append({"id": "spam", "text": "buy cheap " * 40, "source": "spam"})
+    records.append({"id": "short", "text": "A short note about the old mill, written on one line.", "source": "news"})
+    records.append({"id": "long-source", "text": "\n".join(ARTICLE), "source": LONG_SOURCE})
     source = tmp_path / "in.jsonl"
-    source.write_text("\n".join(json.dumps(r) for r in records) + "\n{broken json\n")
-    RefineJob([str(source)], str(tmp_path / "run")).run()
+    source.write_text("\n".join(json.dumps(r) for r in records) + "\n{broken json\n")  # one rejected record: line 15
+    RefineJob([str(source)], str(tmp_path / "run"), thresholds=Thresholds(short_words=12)).run()
     return tmp_path / "run"
+
+
+def chart_values(page: str, key: str) -> list[tuple[str, float]]:
+    """(label, value) of each bar of the chart ``key``, from the page's markup or a browser's DOM."""
+    chart = re.search(rf'id="chart-{key}".*?</svg>', page, re.S)
+    assert chart, key
+    return [(html_text(label), float(value)) for value, label in
+            re.findall(r'<g class="bar" data-value="([\d.]+)"><title>(.*?): [^<]*</title>', chart.group())]
+
+
+def html_text(markup: str) -> str:
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def check_explains_the_run(page: str, stats: dict) -> None:
+    """What the report must say about a run of ``make_run``, in its markup or in a browser's DOM."""
+    settings = re.search(r'id="run-settings".*?</table>', page, re.S).group()
+    assert "prox refine" in settings and re.search(r"preset</th><td>heuristic<", settings)
+    assert re.search(r"stages</th><td>doc, chunk<", settings) and re.search(r"score</th><td>no", settings)
+    assert re.search(r'<code>short_words</code></td><td class="v">12<', page)  # the threshold this run set
+    assert re.search(r'<code>drop_fraction</code></td><td class="v">0.95<', page)
+    timing = html_text(re.search(r'id="run-time".*?</table>', page, re.S).group())
+    assert f"duration{stats['seconds']:.2f} s" in timing and "throughput" in timing
+    assert "in.jsonl" in re.search(r'id="run-inputs".*?</table>', page, re.S).group()
+    # every reason, with what fired it: a filter and a rule for the heuristic drops
+    reasons = re.search(r'id="reason-table".*?</table>', page, re.S).group()
+    assert sorted(re.findall(r'<tr data-reason="([^"]+)"', reasons)) == sorted(stats["reasons"])
+    assert "filter <strong>gopher_quality</strong>" in reasons and "filter gopher_quality \u00b7 rule gopher_short_doc" in html_text(reasons)
+    assert "the chunk programs were applied" in reasons
+    # the rejected record, where it was and why
+    rejected = re.search(r'<section id="rejected">.*?</section>', page, re.S).group()
+    assert "Rejected input (1 record, all shown)" in rejected
+    assert "in.jsonl" in rejected and ">line 15<" in rejected and "invalid JSON" in rejected and "{broken json" in rejected
+    assert 'id="legend"' in page and "line removed by remove_lines" in page and "kept document" in page
+    # kept and dropped documents in charts of their own
+    kept_words, operations = chart_values(page, "kept-words"), chart_values(page, "kept-operations")
+    assert sum(v for _, v in kept_words) == stats["kept"] == sum(v for _, v in operations)
+    labels = [label for label, _ in operations]
+    assert labels == [str(n) for n in range(len(labels))] or labels == [str(n) for n in range(20)] + ["20+"]
+    assert 0.0 in [v for _, v in operations]  # an operation count no document has is a bar of 0, not a gap
+    dropped = chart_values(page, "drop-reasons")
+    assert sum(v for _, v in dropped) == stats["dropped"] == sum(v for _, v in chart_values(page, "dropped-words"))
+    assert {label for label, _ in dropped} == {r for r in stats["reasons"] if r != "refined"}
+    assert LONG_SOURCE in [label for label, _ in chart_values(page, "retention")]  # whole in the bar's tooltip ...
+    assert f'<td class="name">{LONG_SOURCE}</td>' in page  # ... and in the table of sources
 
 
 def test_report_is_self_contained_escaped_and_complete(tmp_path):
@@ -48,8 +100,30 @@ def test_report_is_self_contained_escaped_and_complete(tmp_path):
     assert "onerror=\"document" not in page and 'href="javascript:' not in page
     assert "http://" not in page and "https://" not in page  # nothing to fetch: it opens offline
     assert page.count("<script>") == 1 and "Content-Security-Policy" in page
-    assert page.count('<article class="doc') == 12 and 'class="line removed"' in page and 'class="src"' in page
-    assert "random sample of 12 of 12" in page and "Rejected input (1" in page and page.count("<svg") == 4
+    assert page.count('<article class="doc') == 14 and 'class="line removed"' in page and 'class="src"' in page
+    assert "random sample of 14 of 14" in page and "Rejected input (1" in page and page.count("<svg") == 5
+
+
+def test_report_explains_the_run_settings_reasons_rejects_and_charts(tmp_path):
+    from prox.report.html import write_report
+
+    run = make_run(tmp_path)
+    stats = json.loads((run / "stats.json").read_text())
+    page = Path(write_report(str(run))).read_text(encoding="utf-8")
+    check_explains_the_run(page, stats)
+    orders = [int(n) for n in re.findall(r'data-order="(\d+)"', page)]
+    changes = [float(c) for c in re.findall(r'data-change="([\d.]+)"', page)]
+    assert orders == list(range(14)) and len(changes) == 14 and all(0 <= c <= 1 for c in changes)
+    assert '<select id="sort">' in page and "a dropped document counts as 100%" in page
+    # figures the pipeline records in newer runs are shown when present
+    stats.update(duration_seconds=4000.5, invocations=3, documents_this_run=5, started=1767225600.0,
+                 finished="2026-01-01T01:06:40+00:00")
+    (run / "stats.json").write_text(json.dumps(stats))
+    page = Path(write_report(str(run))).read_text(encoding="utf-8")
+    timing = html_text(re.search(r'id="run-time".*?</table>', page, re.S).group())
+    assert "duration1 h 06 min wall time over 3 invocations" in timing and "invocations3" in timing
+    assert "started20" in timing and "finished2026-01-01 01:06:40 UTC" in timing and ", 5 documents" in timing
+    assert f"throughput{stats['read'] / 4000.5:.2f} documents/s over all invocations" in timing
 
 
 def test_report_renders_in_headless_chromium_and_planted_scripts_do_not_run(tmp_path):
@@ -59,18 +133,32 @@ def test_report_renders_in_headless_chromium_and_planted_scripts_do_not_run(tmp_
     from prox.report.html import write_report
 
     run = make_run(tmp_path)
+    stats = json.loads((run / "stats.json").read_text())
     report = write_report(str(run))
     flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
              "--virtual-time-budget=5000"]
     dom = subprocess.run(flags + ["--dump-dom", f"file://{report}"], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     body = dom.stdout
-    assert 'data-ready="yes"' in body  # the report's own script ran to its end ...
-    assert "data-pwned" not in body.split("<body", 1)[1].split(">", 1)[0]  # ... and none of the planted ones did
+    tag = body.split("<body", 1)[1].split(">", 1)[0]
+    assert 'data-ready="yes"' in tag and 'data-sort="original"' in tag  # the report's own script ran to its end ...
+    assert "data-pwned" not in tag  # ... and none of the planted ones did
     assert "&lt;script&gt;document.body.setAttribute" in body and "documents read" in body
-    assert body.count('class="line removed"') >= 12 and body.count("<svg") == 4
+    assert body.count('class="line removed"') >= 12 and body.count("<svg") == 5
+    check_explains_the_run(body, stats)
+    assert [int(n) for n in re.findall(r'data-order="(\d+)"', body)] == list(range(14))
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert not console, console
+    # sorted by change (the page reads its first sort from the URL): most changed first, dropped ones (100%) leading
+    for asked, sign in (("#sort=most", -1), ("?sort=least", 1)):
+        dom = subprocess.run(flags + ["--dump-dom", f"file://{report}{asked}"], capture_output=True, text=True, timeout=120)
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        assert f'data-sort="{asked.split("=")[1]}"' in dom.stdout.split("<body", 1)[1].split(">", 1)[0]
+        docs = re.findall(r'<article class="doc (\w+)"[^>]*data-order="(\d+)" data-change="([\d.]+)"', dom.stdout)
+        keys = [(sign * float(change), int(order)) for _, order, change in docs]
+        assert len(docs) == 14 and keys == sorted(keys) and keys != sorted(keys, key=lambda k: k[1])
+        if sign < 0:
+            assert [kind for kind, _, _ in docs[:stats["dropped"]]] == ["dropped"] * stats["dropped"]
     output = Path(os.environ.get("PROX_TEST_OUTPUT", Path(__file__).resolve().parents[1] / "test-output"))
     output.mkdir(parents=True, exist_ok=True)
     shot = output / "report.png"
@@ -89,7 +177,7 @@ def test_show_prints_a_diff_in_the_terminal(tmp_path):
     loaded = load(str(run), ids={"doc-0", "hostile-0"})
     assert sorted(doc.id for doc in loaded.sample) == ["doc-0", "hostile-0"]
     console = Console(record=True, width=120)
-    show(loaded.sample, console)
+    show(loaded.sample, console, marks=False)  # as on a terminal: colour and strike-through
     text = console.export_text(clear=False)
     assert "000 Home | News" in text and "<script>document.body" in text and "remove_lines" in text
     styled = console.export_html(inline_styles=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
@@ -13,18 +14,30 @@ from prox.records import Record, expand, read_records
 from prox.report.diff import DocView, prox_metadata, source_of, view
 
 KINDS = ("kept", "dropped")
+MAX_REJECTED = 50  # rejected records kept to show; all are counted
+MAX_SOURCES = 10_000  # distinct sources counted one by one; the rest are counted together (memory stays bounded)
+OTHER_SOURCES = "(other sources)"
+DROPPED_WORDS = (0, 10, 20, 50, 80, 100, 200, 500, 1000, 5000)  # lower edges of the dropped documents' word bins
 
 
 @dataclass
 class RunReport:
     folder: str
-    summary: dict
+    summary: dict  # stats.json
+    identity: dict = field(default_factory=dict)  # run.json: the command and its settings
     documents: int = 0
     rejected: list = field(default_factory=list)  # a sample of rejected records
     rejected_total: int = 0
-    reasons: Counter = field(default_factory=Counter)
-    kept_share: Counter = field(default_factory=Counter)  # tenth of words kept (0-10) -> documents
-    operations: Counter = field(default_factory=Counter)  # operations per document (capped) -> documents
+    kept: int = 0  # kept and dropped output documents counted in the figures (those with readable metadata)
+    dropped: int = 0
+    reasons: Counter = field(default_factory=Counter)  # reason -> documents, kept and dropped
+    dropped_reasons: Counter = field(default_factory=Counter)  # reason -> dropped documents
+    kept_share: Counter = field(default_factory=Counter)  # tenth of words kept (0-10) -> kept documents
+    operations: Counter = field(default_factory=Counter)  # operations per kept document (capped at 20) -> documents
+    dropped_words: Counter = field(default_factory=Counter)  # bin of DROPPED_WORDS -> dropped documents
+    words_before: int = 0  # words of the documents counted, before refining
+    words_removed_kept: int = 0  # words the programs removed from kept documents
+    words_dropped: int = 0  # words of the dropped documents
     sources: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))  # docs, kept, words before, after
     sample: list[DocView] = field(default_factory=list)
     sample_size: int = 0
@@ -47,14 +60,14 @@ def records(folder: str, kind: str) -> Iterator[dict]:
 
 def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] = None) -> RunReport:
     """Read ``folder`` (a ``prox refine`` or ``prox execute`` output); keep a reservoir sample of documents."""
-    from prox.pipeline.folders import require_run
+    from prox.pipeline.folders import read_identity, require_run
 
     require_run(folder, what="a prox refine or prox execute run folder")
     summary_path = os.path.join(folder, "stats.json")
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
-    report = RunReport(folder, summary, sample_size=sample_size)
+    report = RunReport(folder, summary, read_identity(folder) or {}, sample_size=sample_size)
     rng = random.Random(seed)
-    reservoir: list[dict] = []
+    reservoir: list[tuple[int, dict]] = []  # (position read, record)
     for kind in KINDS:
         for record in records(folder, kind):
             report.documents += 1
@@ -63,20 +76,21 @@ def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] 
             except Exception:  # a record some other tool wrote oddly: shown, never fatal
                 report.unreadable += 1
                 continue
+            entry = (report.documents, record)
             if ids is not None:
                 if str(record.get("id")) in ids:
-                    reservoir.append(record)
+                    reservoir.append(entry)
             elif len(reservoir) < sample_size:
-                reservoir.append(record)
+                reservoir.append(entry)
             elif (slot := rng.randrange(report.documents)) < sample_size:
-                reservoir[slot] = record
+                reservoir[slot] = entry
     for item in read_records(output_files(folder, "rejected")):
         if isinstance(item, Record):
             report.rejected_total += 1
-            if len(report.rejected) < 50:
+            if len(report.rejected) < MAX_REJECTED:
                 report.rejected.append(item.data)
     report.sample = []
-    for record in reservoir:
+    for _, record in sorted(reservoir, key=_input_order):
         try:
             report.sample.append(view(record))
         except Exception:
@@ -84,16 +98,42 @@ def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] 
     return report
 
 
+def _input_order(entry: tuple[int, dict]) -> tuple:
+    """Where a sampled record was in the input (file, line or row), then where it was in the outputs."""
+    position, record = entry
+    try:
+        where = prox_metadata(record).source
+        number = re.search(r"\d+", str(where.get("where", "")))
+        return str(where.get("file", "")), int(number.group()) if number else -1, position
+    except Exception:
+        return "", -1, position
+
+
 def _count(report: RunReport, record: dict, dropped: bool) -> None:
-    """Add one output record to the report's figures."""
+    """Add one output record to the report's figures: all of it is computed before anything is counted, so a
+    record that cannot be read counts nowhere."""
     prox = prox_metadata(record)
-    report.reasons[str(prox.get("reason", "unknown"))] += 1
+    reason = str(prox.get("reason", "unknown"))
     before = int(prox.get("words_before") or len(str(record.get("raw_content", "")).split()))
     after = 0 if dropped else len(str(record.get("text", "")).split())
-    report.kept_share[min(10, int(10 * after / before)) if before else 0] += 1
     removed = sum(end - start + 1 for start, end in prox.get("removed_lines", []))
-    report.operations[min(20, removed + sum(1 for n in prox.get("normalizations", []) if n.get("count")))] += 1
-    figures = report.sources[source_of(record)]
+    operations = removed + sum(1 for n in prox.get("normalizations", []) if n.get("count"))
+    source = source_of(record)
+    report.reasons[reason] += 1
+    report.words_before += before
+    if dropped:
+        report.dropped += 1
+        report.dropped_reasons[reason] += 1
+        report.words_dropped += before
+        report.dropped_words[sum(1 for edge in DROPPED_WORDS[1:] if before >= edge)] += 1
+    else:
+        report.kept += 1
+        report.kept_share[max(0, min(10, int(10 * after / before))) if before else 10] += 1
+        report.operations[min(20, operations)] += 1
+        report.words_removed_kept += max(0, before - after)
+    if source not in report.sources and len(report.sources) >= MAX_SOURCES:
+        source = OTHER_SOURCES
+    figures = report.sources[source]
     figures[0] += 1
     figures[1] += not dropped
     figures[2] += before

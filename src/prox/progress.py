@@ -110,6 +110,7 @@ class Display:
         self.title, self.unit = title, unit
         self._tasks: dict = {}
         self._bar = None
+        self._tokens = 0
         if self.enabled:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -137,8 +138,7 @@ class Display:
             return
         if self._main is None:
             self._main = self._bar.add_task(self.title, total=total, rate="")
-            self._tokens = 0
-        self._tokens = getattr(self, "_tokens", 0) + tokens
+        self._tokens += tokens
         if total is not None:
             self._bar.update(self._main, total=total)
         self._bar.advance(self._main, done)

@@ -58,6 +58,7 @@ class StageProgress:
         self.bytes = (0, 0, 0)  # before the batch, after it, the task's total
         self.last = 0.0
         self._open = None  # the stage of the writer call in flight
+        self._counted = (0, 0, 0)  # what of it is already added to the totals
 
     def begin(self, batch: list, wanted: int) -> None:
         """A batch of documents arrives; ``wanted`` of them go to the writer (the others are done at once)."""

@@ -12,6 +12,11 @@ Line sets run both stages, as ``prox refine`` does: a dropped page removes all i
 remove nothing; C4's line rule (datatrove's ``C4QualityFilter`` line by line: < 3 words or no terminal
 punctuation and its other line rules); remove lines of < 5 words; drop pages of < 100 words. Speed: both
 stages on ``--corpus`` through ``prox.Refiner``, heuristic and student side by side, best of ``--repeat``.
+
+``--model smollm2-web`` (a preset, a model folder or ``backend:model``; repeatable) adds language-model
+writers. They are slow on a CPU, so they run on the first ``--model-pages`` pages of each line set's
+validation split (0: all) and on all of DCLM's; the baselines and the heuristic are scored again on exactly
+those pages beside them, with each model's throughput (documents and input tokens per second).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_heuristic import c4_removed  # noqa: E402
+from bench_heuristic import c4_removed
 
 
 def baseline_scores(pages, predict) -> dict:
@@ -51,6 +56,9 @@ def main() -> None:
     parser.add_argument("--corpus", default="../shared/corpora/web_sample.jsonl")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--students", default=None, help="Keep the trained students in this folder.")
+    parser.add_argument("--no-students", action="store_true", help="Skip training and scoring the students.")
+    parser.add_argument("--model", action="append", default=[], help="A model writer to add (preset, folder or backend:model).")
+    parser.add_argument("--model-pages", type=int, default=40, help="Validation pages per line set for model writers (0: all).")
     args = parser.parse_args()
 
     from prox.adapt.evaluate import evaluate
@@ -67,6 +75,10 @@ def main() -> None:
     for name, (train, validation) in splits.items():
         print(f"{name}: {len(train.items)} train / {len(validation.items)} validation {train.kind}")
 
+    if args.model:
+        models(splits, args.model, args.model_pages)
+    if args.no_students:
+        return
     folder = args.students or tempfile.mkdtemp(prefix="prox-students-")
     docs_train = from_labelled(splits["DCLM"][0].items, "DCLM train")
     students = {}
@@ -118,6 +130,36 @@ def main() -> None:
         speed(args.corpus, {"heuristic": writers["heuristic"], "student[CE+DN]": writers["student[CE+DN]"]}, args.repeat)
     else:
         print(f"\nspeed skipped: {args.corpus} is absent")
+
+
+def models(splits: dict, specs: list[str], pages: int) -> None:
+    """Model writers beside the baselines and the heuristic, on the same validation items."""
+    from prox.adapt.evaluate import evaluate, writer_settings
+    from prox.adapt.labels import LabelledSet
+    from prox.metrics import Confusion
+
+    sets = {}
+    for name in ("CleanEval", "Dragnet", "DCLM"):
+        validation = splits[name][1]
+        size = pages if pages and validation.kind == "lines" else len(validation.items)
+        sets[name] = LabelledSet(validation.path, validation.kind, validation.items[:size])
+    print(f"\nModel writers on {', '.join(f'{len(v.items)} {k} validation {v.kind}' for k, v in sets.items())}"
+          " (macro line-F1, remove P / R, pages dropped | DCLM accuracy, drop F1 | docs/s, input tokens/s):")
+    print(f"  {'writer':26}{'CleanEval':>30}{'Dragnet':>30}{'DCLM':>24}")
+    for name, predict in LINE_BASELINES.items():
+        cells = "".join(_cell(baseline_scores(sets[s].items, predict)) for s in ("CleanEval", "Dragnet"))
+        docs = Confusion().add([sum(len(t.split()) for t in [d.text]) < 100 if name == "drop < 100 words" else False
+                                for d in sets["DCLM"].items], [not d.keep for d in sets["DCLM"].items])
+        print(f"  {name:26}{cells}   accuracy {docs.accuracy:.3f} F1 {docs.f1:.3f}")
+    for spec in ["heuristic", *specs]:
+        figures = {name: evaluate(labelled, 8, **writer_settings(spec)) for name, labelled in sets.items()}
+        items = sum(f["items"] for f in figures.values())
+        seconds = sum(f["seconds"] for f in figures.values())
+        tokens = sum(f["input_tokens"] for f in figures.values())
+        doc = figures["DCLM"]
+        print(f"  {spec[-26:]:26}{_cell(figures['CleanEval'])}{_cell(figures['Dragnet'])}   accuracy {doc['accuracy']:.3f} "
+              f"F1 {doc['drop_f1']:.3f} | {items / seconds:.2f} docs/s, {tokens / seconds:,.0f} tokens/s"
+              f" | parse errors {max(f['parse_error_rate'] for f in figures.values()):.3f}", flush=True)
 
 
 def speed(corpus: str, writers: dict, repeat: int) -> None:

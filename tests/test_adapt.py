@@ -161,6 +161,41 @@ def test_train_with_lora_merges_into_a_plain_model_folder(tmp_path, llama2_token
     assert figures["steps"] == 1
     model, _ = load_model(str(tmp_path / "lora"), "fp32", "cpu")
     assert not any("lora" in name for name, _ in model.named_parameters())
+    # the unmerged adapter (what prox ships) loads on its base and computes what the merged folder does
+    import torch
+
+    adapter = tmp_path / "lora" / "adapter"
+    assert (adapter / "adapter_config.json").exists()
+    shipped, _ = load_model(str(adapter), "fp32", "cpu")
+    ids = torch.tensor([llama2_tokenizer.encode("keep_doc() some text")])
+    with torch.no_grad():
+        assert torch.allclose(shipped(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-4)
+
+
+def test_program_loss_is_the_loss_of_the_answer_tokens_alone(tmp_path, llama2_tokenizer):
+    """Computing logits only from the first answer token on changes nothing but the work."""
+    import torch
+    from models import tiny_llama
+    from transformers import AutoModelForCausalLM, DataCollatorForSeq2Seq
+
+    from prox.adapt.train import IGNORE, examples, program_loss
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama(tmp_path / "base", llama2_tokenizer)).eval()
+    records = [{"id": "a", "level": "doc", "text": "some text " * 30, "program": "keep_doc()"},
+               {"id": "b", "level": "chunk", "chunk": "[000]Home\n[001]A sentence of prose.", "line_start": 0, "line_end": 1,
+                "program": "remove_lines(line_start=0, line_end=0)"}]
+    data, _ = examples(records, llama2_tokenizer)
+    llama2_tokenizer.pad_token = llama2_tokenizer.eos_token
+    llama2_tokenizer.padding_side = "left"
+    batch = DataCollatorForSeq2Seq(llama2_tokenizer, padding=True, label_pad_token_id=IGNORE)(data)
+    assert batch["attention_mask"][:, 0].tolist() != [1, 1]  # one row is left-padded
+    with torch.no_grad():
+        fast = program_loss(model, batch)
+        positions = (batch["attention_mask"].cumsum(-1) - 1).clamp(min=0)
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], position_ids=positions).logits
+        full = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), batch["labels"][:, 1:].reshape(-1),
+                                                 ignore_index=IGNORE)
+    assert torch.allclose(fast, full, atol=1e-5)
 
 
 class TeacherServer:

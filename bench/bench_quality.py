@@ -148,11 +148,15 @@ def models(splits: dict, specs: list[str], pages: int) -> None:
     print(f"  {'writer':26}{'CleanEval':>30}{'Dragnet':>30}{'DCLM':>24}")
     for name, predict in LINE_BASELINES.items():
         cells = "".join(_cell(baseline_scores(sets[s].items, predict)) for s in ("CleanEval", "Dragnet"))
-        docs = Confusion().add([sum(len(t.split()) for t in [d.text]) < 100 if name == "drop < 100 words" else False
-                                for d in sets["DCLM"].items], [not d.keep for d in sets["DCLM"].items])
+        doc_rule = {"remove nothing": lambda text: False, "drop < 100 words": lambda text: len(text.split()) < 100}.get(name)
+        if doc_rule is None:  # a line rule: no document decision
+            print(f"  {name:26}{cells}")
+            continue
+        docs = Confusion().add([doc_rule(d.text) for d in sets["DCLM"].items], [not d.keep for d in sets["DCLM"].items])
         print(f"  {name:26}{cells}   accuracy {docs.accuracy:.3f} F1 {docs.f1:.3f}")
     for spec in ["heuristic", *specs]:
-        figures = {name: evaluate(labelled, 8, **writer_settings(spec)) for name, labelled in sets.items()}
+        built: dict = {}  # the model loads once for the three sets
+        figures = {name: evaluate(labelled, 8, writers=built, **writer_settings(spec)) for name, labelled in sets.items()}
         items = sum(f["items"] for f in figures.values())
         seconds = sum(f["seconds"] for f in figures.values())
         tokens = sum(f["input_tokens"] for f in figures.values())

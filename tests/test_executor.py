@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -117,11 +118,32 @@ def test_never_raises(text, program):
     execute_doc(text, program)
 
 
-def test_word_count_is_str_split_exactly():
+def _word_counters():
+    from prox.program import words
+
+    counters = [pytest.param(words._python_word_count, id="python")]
+    if words.word_count is not words._python_word_count:
+        counters.append(pytest.param(words.word_count, id="compiled"))
+    return counters
+
+
+def test_the_compiled_word_counter_is_built_where_there_is_a_compiler():
+    import shutil
+    import sysconfig
+
+    from prox.program import words
+
+    if not (shutil.which(sysconfig.get_config_var("CC").split()[0] if sysconfig.get_config_var("CC") else "cc")):
+        pytest.skip("no C compiler: prox counts words in pure Python")
+    assert words.word_count is not words._python_word_count, "prox.program._wordcount was not built"
+
+
+@pytest.mark.parametrize("word_count", _word_counters())
+def test_word_count_is_str_split_exactly(word_count):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from prox.program.words import ASCII_SPACES, LONG, SPACES, word_count
+    from prox.program.words import ASCII_SPACES, LONG, SPACES
 
     assert set(ASCII_SPACES) == {chr(c) for c in range(128) if chr(c).isspace()}
     spaces = [c for c in map(chr, range(0x110000)) if c.isspace()]
@@ -135,6 +157,9 @@ def test_word_count_is_str_split_exactly():
     agrees()
     for text in ("日本 語\u3000x\xa0y " * 200, "\ud800 é " * 300, "é" * LONG, " é" * LONG + " ", "\u2028" * LONG):
         assert len(text) >= LONG and word_count(text) == len(text.split())  # the table path
+    for code in range(0x110000):  # every character between two words
+        text = "a" + chr(code) + "b"
+        assert word_count(text) == len(text.split()), hex(code)
     assert word_count("") == 0 and word_count("  a\tb\n\nc  ") == 3 and word_count("x") == 1
 
 

@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prox import Normalize, Program, RemoveLines, SkipChunk, execute_chunk, execute_doc
+from prox import Normalize, Program, RemoveLines, SkipChunk, execute_chunk, execute_doc, parse_program
+from prox.program import executor
 
 WORDS = " ".join(f"word{i}" for i in range(30))
 
@@ -135,7 +136,29 @@ def test_the_compiled_word_counter_is_built_where_there_is_a_compiler():
 
     if not (shutil.which(sysconfig.get_config_var("CC").split()[0] if sysconfig.get_config_var("CC") else "cc")):
         pytest.skip("no C compiler: prox counts words in pure Python")
-    assert words.word_count is not words._python_word_count, "prox.program._wordcount was not built"
+    assert words.word_count is not words._python_word_count, "prox.program._speedups was not built"
+    assert executor.canonical_doc_result is not executor._python_canonical_doc_result
+
+
+def _canonical_doc_results():
+    found = [pytest.param(executor._python_canonical_doc_result, id="python")]
+    if executor.canonical_doc_result is not executor._python_canonical_doc_result:
+        found.append(pytest.param(executor.canonical_doc_result, id="compiled"))
+    return found
+
+
+@pytest.mark.parametrize("canonical", _canonical_doc_results())
+def test_canonical_doc_programs_skip_the_parse_and_agree_with_it(canonical):
+    text = "Two words\n\nand three more"
+    for program in ("keep_doc()", "drop_doc()"):
+        fast = canonical(executor.ExecutionResult, text, program)
+        assert type(fast) is executor.ExecutionResult
+        slow = execute_doc(text, program + " ")  # not canonical: parsed
+        assert (fast.text, fast.dropped, fast.reason) == (slow.text, slow.dropped, slow.reason)
+        assert fast.trace == slow.trace
+    for other in ("keep_doc() ", "drop_doc(x)", "remove_doc", "", "keep_doc()\n", "kéép_doc()", parse_program("keep_doc()"),
+                  ["keep_doc()"], None, 7):
+        assert canonical(executor.ExecutionResult, text, other) is None
 
 
 @pytest.mark.parametrize("word_count", _word_counters())

@@ -110,12 +110,26 @@ def as_program(program: ProgramLike) -> Program:
     return Program(tuple(operations), tuple(errors))
 
 
+def _python_canonical_doc_result(cls: type, text: str, program: ProgramLike) -> ExecutionResult | None:
+    """The result of a canonical ``keep_doc()`` / ``drop_doc()``: no parse, words counted when asked; else None."""
+    if program == "keep_doc()":
+        return cls((text, False, "keep_doc", text))
+    if program == "drop_doc()":
+        return cls(("", True, "drop_doc", text))
+    return None
+
+
+try:
+    from prox.program._speedups import canonical_doc_result
+except ImportError:  # built without a C compiler
+    canonical_doc_result = _python_canonical_doc_result
+
+
 def execute_doc(text: str, program: ProgramLike) -> ExecutionResult:
     """Apply a document-level program: the first doc-level operation decides; none keeps the document."""
-    if program == "keep_doc()":  # what nearly every doc program is: no parse, words counted when asked
-        return ExecutionResult((text, False, "keep_doc", text))
-    if program == "drop_doc()":
-        return ExecutionResult(("", True, "drop_doc", text))
+    result = canonical_doc_result(ExecutionResult, text, program)  # what nearly every doc program is
+    if result is not None:
+        return result
     parsed = as_program(program)
     errors = tuple(str(e) for e in parsed.errors)
     words = word_count(text)

@@ -17,7 +17,12 @@
    line set; all of them with 0).
 
 Steps already done are skipped on a rerun (delete ``--work`` to start over); training resumes from its
-last checkpoint.
+last checkpoint. A second round goes on training an adapter on the chunks and pages the first left out:
+
+    python recipes/smollm2_web.py --work /tmp/prox-smollm2-web-2 --init-adapter src/prox/models/smollm2_web \
+        --skip-chunks 1600 --chunk-examples 1200 --learning-rate 1.5e-4 --install
+
+(``prox.json`` then lists both rounds under ``rounds``, and ``trained`` sums them.)
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ def main() -> None:
     parser.add_argument("--doc-tokens", type=int, default=512)
     parser.add_argument("--chunk-examples", type=int, default=1600)
     parser.add_argument("--page-docs", type=int, default=60, help="Line-labelled pages per line set used as documents.")
+    parser.add_argument("--skip-chunks", type=int, default=0,
+                        help="Leave out the first chunks (and pages) per set of the seeded shuffle: those an earlier round used.")
+    parser.add_argument("--init-adapter", default=None, help="Go on training this LoRA adapter (a second round).")
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--max-steps", type=int, default=-1)
     parser.add_argument("--batch-size", type=int, default=4)
@@ -109,11 +117,13 @@ def derive(paths: dict, args, records_path: str) -> None:
     for name in ("CleanEval", "Dragnet"):
         chunks = list(from_labelled(train_sets[name], tokenizer, args.chunk_tokens))
         rng.shuffle(chunks)
-        picked = chunks[: args.chunk_examples // 2]
+        skip = args.skip_chunks // 2
+        picked = chunks[skip: skip + args.chunk_examples // 2]
         pages = list(train_sets[name].items)
         rng.shuffle(pages)
+        skip_pages = args.page_docs if args.skip_chunks else 0  # a later round reads the next pages too
         docs = [doc_record(page.id, page.text, _content_words(page) >= KEEP_WORDS, origin=f"derive:{name} page")
-                for page in pages[: args.page_docs]]
+                for page in pages[skip_pages: skip_pages + args.page_docs]]
         records += picked + docs
         counts[name] = {"chunk records": len(chunks), "chunks used": len(picked), "pages as docs": len(docs),
                         "of them drop": sum(d["program"] == "drop_doc()" for d in docs)}
@@ -137,7 +147,7 @@ def train(records_path: str, model_dir: str, args) -> None:
     config = TrainConfig(base_gguf(), model_dir, epochs=args.epochs, max_steps=args.max_steps, batch_size=args.batch_size,
                          learning_rate=args.learning_rate, lora=True, lora_rank=args.lora_rank,
                          lora_alpha=2 * args.lora_rank, max_length=args.chunk_tokens + args.doc_tokens + 300,
-                         doc_prompt_tokens=args.doc_tokens, save_steps=25)
+                         doc_prompt_tokens=args.doc_tokens, save_steps=25, init_adapter=args.init_adapter)
     figures = fine_tune(config, read_records([records_path]))
     print(f"trained: {figures['examples']} examples, {figures['steps']} steps, loss {figures['train_loss']}, "
           f"{figures['seconds']} s", flush=True)
@@ -159,14 +169,27 @@ def package(model_dir: str, out: str, args) -> None:
         json.dump(config, handle, indent=2)
     with open(os.path.join(model_dir, "prox_train.json")) as handle:
         trained = json.load(handle)
-    about = {
-        "base": BASE,
-        "settings": {"chunk_tokens": args.chunk_tokens, "doc_prompt_tokens": args.doc_tokens,
-                     "chunk_answer_tokens": CHUNK_ANSWER_TOKENS, "doc_answer_tokens": DOC_ANSWER_TOKENS},
+    round_ = {
         "trained": {k: trained[k] for k in ("examples", "too_long", "steps", "train_loss", "seconds")},
         "recipe": "python recipes/smollm2_web.py " + " ".join(sys.argv[1:]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU"),
         "made": time.strftime("%Y-%m-%d"),
+    }
+    earlier = []
+    if args.init_adapter:  # a later round: what made the adapter it started from comes first
+        from prox.models import about as read_about
+
+        before = read_about(args.init_adapter)
+        earlier = before.get("rounds") or [{k: before[k] for k in ("trained", "recipe", "machine", "made") if k in before}]
+    rounds = earlier + [round_]
+    total = {k: sum(r["trained"][k] for r in rounds) for k in ("examples", "too_long", "steps", "seconds")}
+    about = {
+        "base": BASE,
+        "settings": {"chunk_tokens": args.chunk_tokens, "doc_prompt_tokens": args.doc_tokens,
+                     "chunk_answer_tokens": CHUNK_ANSWER_TOKENS, "doc_answer_tokens": DOC_ANSWER_TOKENS},
+        "trained": {**total, "train_loss": round_["trained"]["train_loss"]},  # all rounds; the last round's loss
+        **{k: round_[k] for k in ("recipe", "machine", "made")},
+        **({"rounds": rounds} if len(rounds) > 1 else {}),
     }
     with open(os.path.join(out, "prox.json"), "w") as handle:
         json.dump(about, handle, indent=2)

@@ -38,6 +38,7 @@ class TrainConfig:
     lora: bool = False
     lora_rank: int = 16
     lora_alpha: int = 32
+    init_adapter: str | None = None  # a LoRA adapter folder to go on training (rank and alpha are its own)
     length_grouped: bool = True  # batches of similar lengths: little padding
     save_steps: int = 50
     seed: int = 0
@@ -103,7 +104,12 @@ def train(config: TrainConfig, records: list[dict]) -> dict:
     data, too_long = examples(records, tokenizer, config.levels, config.max_length, config.doc_prompt_tokens)
     if not data:
         raise ValueError(f"no training examples at levels {', '.join(config.levels)} (too long: {too_long})")
-    if config.lora:
+    if config.lora and config.init_adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, config.init_adapter, is_trainable=True)
+        model = model.float()  # a shipped adapter is bf16; train in fp32 as a fresh one
+    elif config.lora:
         from peft import LoraConfig, get_peft_model
 
         model = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, task_type="CAUSAL_LM",

@@ -170,6 +170,16 @@ def test_train_with_lora_merges_into_a_plain_model_folder(tmp_path, llama2_token
     ids = torch.tensor([llama2_tokenizer.encode("keep_doc() some text")])
     with torch.no_grad():
         assert torch.allclose(shipped(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-4)
+    # a second round goes on from the adapter: its rank, and (at a vanishing learning rate) its weights
+    from safetensors.torch import load_file
+
+    again = train(TrainConfig(str(base), str(tmp_path / "round2"), max_steps=1, batch_size=1, lora=True, lora_rank=8,
+                              learning_rate=1e-12, init_adapter=str(adapter)), records)
+    assert again["steps"] == 1
+    before = load_file(str(adapter / "adapter_model.safetensors"))
+    after = load_file(str(tmp_path / "round2" / "adapter" / "adapter_model.safetensors"))
+    assert before.keys() == after.keys() and any(t.abs().sum() > 0 for k, t in before.items() if "lora_B" in k)
+    assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)
 
 
 def test_program_loss_is_the_loss_of_the_answer_tokens_alone(tmp_path, llama2_tokenizer):

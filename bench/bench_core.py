@@ -213,6 +213,15 @@ def main() -> None:
                   f"{ref_s / our_s:.2f}x the reference (same text on {agree}/{len(wellformed)} well-formed programs)")
     else:
         print(f"executor ratios skipped: {args.vectors} is absent")
+    from prox.program import words
+
+    counters = {"str.split": lambda: [len(t.split()) for t in texts], "prox": lambda: [words.word_count(t) for t in texts]}
+    if words.word_count is not words._python_word_count:
+        counters["prox, pure Python"] = lambda: [words._python_word_count(t) for t in texts]
+    split_s, expected = best(counters["str.split"], args.repeat)
+    for name, count in list(counters.items())[1:]:
+        seconds, found = best(count, args.repeat)
+        print(f"word counts, {name}: {split_s / seconds:.1f}x str.split ({len(texts) / seconds:,.0f} docs/s), same: {found == expected}")
     programs = [synthetic_program(t) for t in texts]
     seconds, _ = best(cold(lambda: [parse_program(p) for p in programs]), args.repeat)
     print(f"parse_program:         {len(texts) / seconds:10,.0f} programs/s")

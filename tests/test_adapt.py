@@ -180,6 +180,8 @@ def test_train_with_lora_merges_into_a_plain_model_folder(tmp_path, llama2_token
     after = load_file(str(tmp_path / "round2" / "adapter" / "adapter_model.safetensors"))
     assert before.keys() == after.keys() and any(t.abs().sum() > 0 for k, t in before.items() if "lora_B" in k)
     assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)
+    with pytest.raises(ValueError, match="lora=True"):
+        train(TrainConfig(str(base), str(tmp_path / "full"), max_steps=1, init_adapter=str(adapter)), records)
 
 
 def test_program_loss_is_the_loss_of_the_answer_tokens_alone(tmp_path, llama2_tokenizer):

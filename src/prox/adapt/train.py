@@ -97,6 +97,8 @@ def train(config: TrainConfig, records: list[dict]) -> dict:
 
     from prox.writers.transformers_writer import cpu_has_bf16, load_model
 
+    if config.init_adapter and not config.lora:
+        raise ValueError(f"init_adapter={config.init_adapter!r} goes on training a LoRA adapter: set lora=True")
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model, tokenizer = load_model(config.model, "fp32", device)
     if tokenizer.pad_token_id is None:

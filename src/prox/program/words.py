@@ -2,7 +2,7 @@
 
 The executor decides by word counts, as the reference does, and counts every document at least once.
 Where the package was built with a C compiler, ``prox.program._speedups`` counts in one pass over the
-string's storage (about 8x faster than the split). Without it, pure Python: ASCII text: whitespace is ten known bytes, so marking whitespace and other bytes (``bytes.translate``)
+string's storage (about 10x faster than the split, ``bench/bench_core.py``). Without it, pure Python: ASCII text: whitespace is ten known bytes, so marking whitespace and other bytes (``bytes.translate``)
 and counting where a word starts gives ``str.split``'s number at a third of its cost. Longer other text:
 one lookup per UTF-16 code unit in a table of ``str.split``'s whitespace (numpy; every such character is
 in the Basic Multilingual Plane, and the two halves of a surrogate pair are both word characters, as the

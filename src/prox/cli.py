@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS
+from prox.settings import DEFAULT_PRESET
 
 app = typer.Typer(help="Refine pre-training corpora by programming every example (ProX).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -121,7 +122,7 @@ def split_stages(stages: str) -> list[str]:
 @command("refine-text")
 def refine_text(
     path: str = typer.Argument("-", help="A text file holding one document, or - for standard input."),
-    preset: Optional[str] = typer.Option("heuristic", help="heuristic (rules, the default), smollm2-web (a small adapted model, offline, needs [hf]), web or math (the ProX models, from the hub)."),
+    preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [hf]), web or math (the ProX models, from the hub)."),
     doc_model: Optional[str] = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file."),
     chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
     backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
@@ -192,7 +193,7 @@ def result_json(result) -> dict:
 def refine(
     inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet or Arrow files, folders (Hugging Face dataset folders too), globs or fsspec URLs (s3://, gs://, hf://)."),
     output: str = typer.Option(..., "--output", "-o", help="Run folder: kept/, dropped/, rejected/, stats.json, checkpoints. Rerun the same command to resume."),
-    preset: Optional[str] = typer.Option("heuristic", help="heuristic (rules, the default), smollm2-web (a small adapted model, offline, needs [hf]), web or math (the ProX models, from the hub)."),
+    preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [hf]), web or math (the ProX models, from the hub)."),
     doc_model: Optional[str] = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file."),
     chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
     backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
@@ -312,8 +313,8 @@ def print_summary(summary: dict, title: str) -> None:
 def evaluate(
     lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags), e.g. ../shared/labels/boilerplate_lines_dev.jsonl.gz."),
     docs: List[str] = typer.Option([], "--docs", help="Doc-labelled JSONL (text + keep), e.g. ../shared/labels/doc_quality_dev.jsonl."),
-    writer: List[str] = typer.Option([], "--writer", "-w", help="Writers side by side: a preset (heuristic, smollm2-web, web, math), a model folder or backend:model, e.g. transformers:runs/refiner, openai:name@http://host/v1."),
-    preset: Optional[str] = typer.Option("heuristic", help="The writer when no --writer is given: heuristic, smollm2-web, web or math."),
+    writer: List[str] = typer.Option([], "--writer", "-w", help="Writers side by side: a preset (student-web, heuristic, smollm2-web, web, math), a model folder or backend:model, e.g. transformers:runs/refiner, openai:name@http://host/v1."),
+    preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="The writer when no --writer is given: student-web, heuristic, smollm2-web, web or math."),
     doc_model: Optional[str] = typer.Option(None, help="Doc-level model (with --backend), instead of a preset."),
     chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model (with --backend), instead of a preset."),
     backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),

@@ -13,7 +13,7 @@ from typing import Any, Optional, Sequence
 from prox.engine import Engine, RefineResult
 from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS
 from prox.program.stored import Thresholds
-from prox.settings import PRESETS, STAGES, RefineSettings
+from prox.settings import DEFAULT_PRESET, PRESETS, STAGES, RefineSettings
 from prox.writers.base import ProgramWriter
 
 __all__ = ["PRESETS", "RefineResult", "Refiner"]
@@ -30,7 +30,7 @@ class Refiner:
 
     def __init__(
         self,
-        preset: str | None = "heuristic",
+        preset: str | None = DEFAULT_PRESET,
         doc_model: str | None = None,
         chunk_model: str | None = None,
         backend: str | None = None,

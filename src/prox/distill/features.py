@@ -22,7 +22,8 @@ from prox.writers.heuristic import TERMINAL, LineRules
 LIST_MARK = re.compile(r"^\s*([-*•·»>]|\d+[.)]|[a-z][.)])\s")
 CAPITALIZED = re.compile(r"(?<!\S)[A-Z]")
 ALPHA = re.compile(r"[^\W\d_]")
-SENTENCE_END = re.compile(r"[.!?][\"')\]]?\s+[A-Z\"'(]")
+# a sentence ends and another begins: Latin, Greek and Cyrillic capitals, or the full stops of Chinese and Japanese
+SENTENCE_END = re.compile(r"[.!?;][\"')\]»”]?\s+[\"'(«„“]?[A-ZÀ-ÞΑ-ΩА-ЯЁ]|[。！？](?!$)")
 
 _OWN = [
     "words", "log_chars", "terminal", "alpha", "digits", "upper", "capitalized", "separators", "keyword", "rule",
@@ -50,7 +51,7 @@ def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.nd
     signals = rules.signals(lines)
     repeats = Counter(signals.stripped)
     own = np.array([_own(line, repeats[line] if line else 0, *evidence) for line, *evidence in zip(
-        signals.stripped, signals.words, signals.terminal, signals.keyword, signals.separators, signals.flags,
+        signals.content, signals.words, signals.terminal, signals.keyword, signals.separators, signals.flags,
         signals.prose)], dtype=np.float32)
     words, terminal, rule, prose = own[:, 0], own[:, 2], own[:, 9], own[:, 18]
 
@@ -104,7 +105,7 @@ def _own(line: str, repeats: int, n: int, terminal: bool, keyword: bool, separat
     punctuation = chars - alpha - digits - spaces
     return [
         n, math.log1p(chars), float(terminal), alpha / chars, digits / chars, upper / max(alpha, 1),
-        len(CAPITALIZED.findall(line)) / max(n, 1), separators, float(keyword), float(flag),
+        _capitalized(line) / max(n, 1), separators, float(keyword), float(flag),
         0.0, float(_has_url(line)), len(SENTENCE_END.findall(line)), (chars - spaces) / max(n, 1),
         float(repeats), float(LIST_MARK.match(line) is not None), punctuation / chars, line.count(","),
         float(prose),
@@ -124,6 +125,13 @@ def _char_classes(line: str) -> tuple[int, int, int]:
         size = len(raw)
         return size - len(raw.translate(None, _LETTERS)), size - len(raw.translate(None, _DIGITS)), size - len(raw.translate(None, _UPPER))
     return sum(map(str.isalpha, line)), sum(map(str.isdigit, line)), sum(map(str.isupper, line))
+
+
+def _capitalized(line: str) -> int:
+    """Words that begin with a capital, in any cased script (a regex in C for ASCII lines)."""
+    if line.isascii():
+        return len(CAPITALIZED.findall(line))
+    return sum(1 for word in line.split() if word[:1].isupper())
 
 
 def _has_url(line: str) -> bool:

@@ -22,7 +22,7 @@ from prox.distill.sources import Doc, Examples, Page
 from prox.writers.student import MANIFEST
 
 KIND = "prox-student"
-VERSION = 1
+VERSION = 2  # 2: table rows, words of any script and wrapped prose in the features; doc languages
 LINE_PARAMS = {  # chosen on CleanEval -> Dragnet and back (docs/benchmarks.md); deterministic on any machine
     "objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 100, "feature_fraction": 0.8,
     "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "seed": 0, "deterministic": True,
@@ -36,6 +36,7 @@ DOC_PARAMS = {  # doc sets are small (hundreds of documents): shallow trees, man
 DOC_ROUNDS = 150
 PAGE_SHARE = 0.5
 PAGE_CONTENT_WORDS = 50  # a line-labelled page is a document to keep when its kept lines hold this many words
+LANGUAGE_DOCS = 20  # the doc model judges the languages it saw this many labelled documents in
 
 
 def _boost(lightgbm, params: dict, data, rounds: int, name: str):
@@ -61,6 +62,7 @@ class Student:
     line_threshold: float = 0.5  # remove a line when P(remove) >= this
     doc_threshold: float = 0.5  # drop a document when P(drop) >= this
     info: dict = field(default_factory=dict)  # how it was trained: sources, counts, seconds
+    doc_languages: tuple = ()  # the languages the doc model learned (none: it judges every document)
     threads: int = 1  # prediction threads: one per worker, as datatrove's tasks run side by side
 
     def p_remove(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
@@ -112,6 +114,8 @@ class Student:
             data = lightgbm.Dataset(rows, label=labels, weight=_doc_weights(docs, page_share),
                                     feature_name=_names(DOC_FEATURES), free_raw_data=True)
             student.doc_model = _boost(lightgbm, {**DOC_PARAMS, "num_threads": threads}, data, doc_rounds, "doc model")
+            student.doc_languages = languages_of(docs)
+            figures["doc_languages"] = list(student.doc_languages)
             figures.update(docs=len(examples.docs), docs_from_pages=len(docs) - len(examples.docs), docs_dropped=int(labels.sum()))
         elif docs:
             figures["docs_skipped"] = f"{len(docs)} documents, all with one label: no doc model"
@@ -124,7 +128,7 @@ class Student:
         os.makedirs(folder, exist_ok=True)
         manifest = {"kind": KIND, "version": VERSION, "line_threshold": self.line_threshold,
                     "doc_threshold": self.doc_threshold, "line_features": list(LINE_FEATURES),
-                    "doc_features": list(DOC_FEATURES), "training": self.info,
+                    "doc_features": list(DOC_FEATURES), "doc_languages": list(self.doc_languages), "training": self.info,
                     "line_model": "lines.txt" if self.line_model is not None else None,
                     "doc_model": "docs.txt" if self.doc_model is not None else None}
         for name, model in (("lines.txt", self.line_model), ("docs.txt", self.doc_model)):
@@ -147,7 +151,17 @@ class Student:
         models = {key: lightgbm.Booster(model_file=os.path.join(folder, manifest[key])) if manifest.get(key) else None
                   for key in ("line_model", "doc_model")}
         return cls(models["line_model"], models["doc_model"], float(manifest["line_threshold"]),
-                   float(manifest["doc_threshold"]), manifest.get("training", {}))
+                   float(manifest["doc_threshold"]), manifest.get("training", {}), tuple(manifest.get("doc_languages") or ()))
+
+
+def languages_of(docs: Sequence[Doc]) -> tuple:
+    """The languages with at least ``LANGUAGE_DOCS`` of ``docs`` (CLD2's codes): what the doc model can judge."""
+    from collections import Counter
+
+    from prox.text.language import identify
+
+    counts = Counter(identify(d.text) for d in docs)
+    return tuple(sorted(code for code, n in counts.items() if n >= LANGUAGE_DOCS))
 
 
 def _line_matrix(pages: Sequence[Page]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

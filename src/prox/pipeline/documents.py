@@ -24,7 +24,7 @@ class DocState:
     ``rejected`` (file, where, error, raw), one cost per stage (``doc``, ``chunk``: items, tokens, seconds,
     errors), and the execution: ``dropped``, ``reason``, ``doc_reason``, ``removed_lines``,
     ``normalizations``, ``errors``, ``words_before``, ``words_after``, ``programs``,
-    ``programs_with_parse_errors``, ``writer_errors``."""
+    ``programs_with_parse_errors``, ``writer_errors``, and ``language`` (the original text's, ISO 639-1)."""
 
     __slots__ = ("data",)
 

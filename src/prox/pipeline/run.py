@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 from prox.pipeline.folders import SettingsChanged, clear, differences, read_identity, write_identity
 from prox.pipeline.stats import RunStats
 from prox.program.stored import Thresholds
+from prox.settings import DEFAULT_PRESET
 
 __all__ = ["ExecuteJob", "RefineJob", "SettingsChanged", "summarize"]
 
@@ -187,7 +188,7 @@ class _Job:
 class RefineJob(_Job):
     """``prox refine``: doc programs, chunk programs, execution."""
 
-    preset: Optional[str] = "heuristic"
+    preset: Optional[str] = DEFAULT_PRESET
     doc_model: Optional[str] = None
     chunk_model: Optional[str] = None
     backend: Optional[str] = None

@@ -21,8 +21,10 @@ from prox.engine import Engine
 from prox.pipeline.documents import state
 from prox.program.parser import parse_program
 from prox.program.stored import StoredPrograms, Thresholds, execute_stored, trace_summary
+from prox.text.language import UNKNOWN, identify
 from prox.writers.base import ProgramWriter, Written
 from prox.writers.errors import describe, isolated
+from prox.settings import DEFAULT_PRESET
 
 if TYPE_CHECKING:
     from prox.settings import RefineSettings
@@ -44,7 +46,7 @@ class _ProgramStep(PipelineStep):
 
     def __init__(
         self,
-        preset: Optional[str] = "heuristic",
+        preset: Optional[str] = DEFAULT_PRESET,
         doc_model: Optional[str] = None,
         chunk_model: Optional[str] = None,
         backend: Optional[str] = None,
@@ -234,7 +236,8 @@ class ExecutePrograms(PipelineStep):
             return
         programs = StoredPrograms.of(document.metadata)
         result, doc_reason = execute_stored(raw, programs, self.thresholds)
-        prox.executed(**trace_summary(result, doc_reason, programs.doc_rule), **_parse_figures(programs))
+        prox.executed(**trace_summary(result, doc_reason, programs.doc_rule), **_parse_figures(programs),
+                      language=identify(raw))
         document.text = result.text
 
 
@@ -243,7 +246,8 @@ def untouched(document: Document, reason: str, dropped: bool = False, errors: tu
     raw = document.metadata.setdefault("raw_content", document.text)
     words = len(raw.split())
     state(document).executed(dropped=dropped, reason=reason, doc_reason=None, removed_lines=[], normalizations=[],
-                             errors=list(errors), words_before=words, words_after=0 if dropped else words, **extra)
+                             errors=list(errors), words_before=words, words_after=0 if dropped else words,
+                             language=identify(raw) if isinstance(raw, str) else UNKNOWN, **extra)
     document.text = "" if dropped else raw
 
 

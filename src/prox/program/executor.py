@@ -17,7 +17,7 @@ from typing import Iterable, NamedTuple, Union
 from prox.program.limits import growth_limit
 from prox.program.operations import DocOperation, DropDoc, KeepDoc, Normalize, Program, RemoveLines, quote
 from prox.program.parser import parse_program
-from prox.program.words import word_count
+from prox.program.words import UNSPACED, word_count, word_units
 
 ProgramLike = Union[str, Program, Iterable[str]]
 
@@ -203,10 +203,13 @@ def execute_chunk(
     accepted = len(errors) < error_limit
     if words_before == 0:
         return ExecutionResult(("", True, "empty", trace))
+    before, after = words_before, words_after
+    if not text.isascii() and UNSPACED.search(text):  # Chinese, Thai, ...: a sentence is one "word" to str.split
+        before, after = word_units(text), word_units(refined)
     # the comparison is written as the reference writes it, so that float rounding agrees too
-    if words_after / words_before * 1.0 <= (1 - drop_fraction) and accepted:
+    if after / before * 1.0 <= (1 - drop_fraction) and accepted:
         return ExecutionResult(("", True, "mostly_removed", trace))
-    if words_after <= short_words:
+    if after <= short_words:
         return ExecutionResult(("", True, "too_short", trace))
     if accepted:
         return ExecutionResult((refined, False, "refined", trace))

@@ -91,7 +91,7 @@ def card_data(folder: str, identity: dict, stats: dict, report, *, license=None,
     source = source_cards(inputs) if license is None or language is None else {}
     if language is None:
         found = records_language(report)
-        language = [found] if found else source.get("language")
+        language = [found] if found else detected_languages(report) or source.get("language")
     kept = stats.get("kept")
     if not isinstance(kept, int):
         kept = sum(figures[1] for figures in report.sources.values())
@@ -166,6 +166,24 @@ def records_language(report) -> Optional[str]:
         if counts:
             return min(counts, key=lambda code: (-counts[code], code))
     return None
+
+
+def detected_languages(report, share: float = 0.05) -> list[str]:
+    """The languages prox identified (``metadata.prox.language``) in at least ``share`` of the sampled kept
+    documents (all sampled ones when none is kept), most common first: a multilingual crawl lists each."""
+    for docs in ([d for d in report.sample if not d.dropped], report.sample):
+        codes = [code for code in (_detected(d) for d in docs) if code]
+        counts = Counter(codes)
+        if counts:
+            return sorted((c for c, n in counts.items() if n >= share * len(codes)), key=lambda c: (-counts[c], c))
+    return []
+
+
+def _detected(doc: DocView) -> Optional[str]:
+    from prox.pipeline.documents import DocState
+
+    found = DocState.of_record({"metadata": doc.metadata}).get("language")
+    return found if isinstance(found, str) and found != "und" and LANGUAGE.match(found) else None
 
 
 def _language_of(doc: DocView) -> Optional[str]:

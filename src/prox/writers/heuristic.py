@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from prox.program.operations import Normalize, RemoveLines
+from prox.program.words import word_units
 from prox.text.chunker import Chunk, numbered_lines
+from prox.text.language import identify
 from prox.writers.base import Written
 
-TERMINAL = (".", "!", "?", '"', "'", "”", "’", ":", ";", ")", "。", "！", "？")
+TERMINAL = (".", "!", "?", '"', "'", "”", "’", ":", ";", ")", "»", "…", "。", "！", "？", "」", "』", "؟", "।", "۔")
 SEPARATORS = re.compile(r"\s[|•»·›/\\>-]\s|\s\|\||^[|•»·›>\-*]\s|\s[|•»·›]$")
 BOILERPLATE = re.compile(
     r"\b(cookies?|privacy (policy|notice|statement)|terms (of|and) (use|service|conditions)|all rights reserved|"
@@ -31,10 +33,21 @@ BOILERPLATE = re.compile(
     r"add to (cart|basket|wishlist)|free shipping|search( this site| for)?:?$|menu$)",
     re.IGNORECASE,
 )
-INLINE_NOISE = (
-    "[edit]", "(opens in new window)", "(opens in a new window)", "Click here to read more", "Read more »",
-    "Read more...", "Continue reading →", "[citation needed]", "(Click to enlarge)", "Share this:",
+# teasers and editing marks inside a line of content: normalized away, not a reason to delete the sentence
+TEASER = re.compile(
+    r"\[\s*(read more|more|edit|citation needed)\s*\]|\((opens in (a )?new window|click to enlarge)\)|"
+    r"(\b(click here to (read|see|view) (more|the rest)|read more|read the rest( of this (entry|post|article))?|"
+    r"continue reading)\b|\bclick here\b)(\s*(\.{3}|…|»|→|>>|›))?|\bshare this:",
+    re.IGNORECASE,
 )
+
+
+def table_row(line: str) -> str | None:
+    """The cells of a table row written as ``| a | b |`` (how extractors such as trafilatura write tables),
+    joined with " | "; None for any other line. Empty cells are layout, not content."""
+    if len(line) < 2 or line[0] != "|" or line[-1] != "|":
+        return None
+    return " | ".join(cell for cell in (c.strip() for c in line[1:-1].split("|")) if cell)
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,7 @@ class LineSignals:
     """Per-line evidence of the line rules, and their verdicts (``flags``: True to remove)."""
 
     stripped: list[str]
+    content: list[str]  # what a line says: a table row's cells, any other line as it is (stripped)
     words: list[int]
     terminal: list[bool]
     keyword: list[bool]  # boilerplate words in a line of at most ``keyword_max_words``
@@ -49,6 +63,24 @@ class LineSignals:
     prose: list[bool]
     main_block: tuple[int, int]  # first and last line of the main text; (0, -1) without prose
     flags: list[bool]
+    runs_on: list[bool]  # the line is wrapped: its sentence goes on in the next line
+
+    def paragraphs(self, keep: Sequence[bool] | None = None) -> str:
+        """The lines (those ``keep`` marks, default those the rules keep) with wrapped lines joined and table rows
+        as their cells: the text as paragraphs, which is what per-line document filters were made for."""
+        keep = [not f for f in self.flags] if keep is None else keep
+        out: list[str] = []
+        joining = False
+        for line, kept, on in zip(self.content, keep, self.runs_on):
+            if not kept:
+                joining = False
+                continue
+            if joining and out:
+                out[-1] += " " + line
+            else:
+                out.append(line)
+            joining = on
+        return "\n".join(out)
 
 
 @dataclass(frozen=True)
@@ -72,10 +104,15 @@ class LineRules:
     def signals(self, lines: Sequence[str]) -> "LineSignals":
         """The rules' verdicts with the per-line evidence they used (the student's features reuse it)."""
         stripped = [line.strip() for line in lines]
-        words = [len(line.split()) for line in stripped]
-        terminal = [line.endswith(TERMINAL) for line in stripped]
-        keyword = [0 < n <= self.keyword_max_words and BOILERPLATE.search(line) is not None for line, n in zip(stripped, words)]
-        separators = [len(SEPARATORS.findall(line)) if n else 0 for line, n in zip(stripped, words)]
+        # a table row is judged by its cells: a row of short cells is a link bar, a cell of prose is prose
+        rows = [table_row(line) for line in stripped]
+        content = [line if row is None else row for line, row in zip(stripped, rows)]
+        words = [word_units(line) for line in content]
+        terminal = [line.endswith(TERMINAL) for line in content]
+        keyword = [0 < n <= self.keyword_max_words and BOILERPLATE.search(_without_teasers(line, self.short_words)) is not None
+                   for line, n in zip(content, words)]
+        separators = [(len(SEPARATORS.findall(line)) if row is None else _short_cells(row)) if n else 0
+                      for line, row, n in zip(stripped, rows, words)]
         unpunctuated_short = [0 < n <= self.short_words and not t for n, t in zip(words, terminal)]
         # boilerplate on its own: legal, cookie and share words in a short line, link bars
         strong = [k or (s >= 2 and not t) for k, s, t in zip(keyword, separators, terminal)]
@@ -84,14 +121,34 @@ class LineRules:
         runs = run_lengths(weak)
         flags = [s or (u and r >= self.run_length) for s, u, r in zip(strong, unpunctuated_short, runs)]
         # menus, sidebars, comments and footers lie outside the page's main stretch of prose
-        prose = [n >= self.prose_words and t for n, t in zip(words, terminal)]
+        # prose ends a sentence, or runs on into the next line (text wrapped at a fixed width)
+        runs_on = [not t and i + 1 < len(content) and content[i + 1][:1].islower() for i, t in enumerate(terminal)]
+        prose = [n >= self.prose_words and (t or r) for n, t, r in zip(words, terminal, runs_on)]
         start, end = main_block(words, prose, self.block_cost)
         if start <= end:
             first, last = start - self.block_margin, end + self.block_margin
             for i in range(len(stripped)):
-                if (i < first or i > last) and not (words[i] >= self.outside_prose_words and terminal[i]):
+                if (i < first or i > last) and not (words[i] >= self.outside_prose_words and (terminal[i] or runs_on[i])):
                     flags[i] = True
-        return LineSignals(stripped, words, terminal, keyword, separators, prose, (start, end), flags)
+        return LineSignals(stripped, content, words, terminal, keyword, separators, prose, (start, end), flags, runs_on)
+
+
+def _without_teasers(line: str, min_words: int) -> str:
+    """``line`` less its teasers when what remains is a sentence of its own ("... more. Read more »"); a line
+    that is little more than a teaser ("Read more", "Click here to subscribe") stays as it is."""
+    if TEASER.search(line) is None:
+        return line
+    rest = TEASER.sub(" ", line)
+    return rest if len(rest.split()) > min_words else line
+
+
+def _short_cells(row: str) -> int:
+    """A table row's separators as a link bar's: the cells, less one, when every cell is a short label (a menu
+    row); a row with figures is data."""
+    cells = row.split(" | ")
+    if any(ch.isdigit() for ch in row) or any(len(cell.split()) > 4 for cell in cells):
+        return 0
+    return len(cells) - 1
 
 
 def run_lengths(flags: Sequence[bool]) -> list[int]:
@@ -124,15 +181,22 @@ def main_block(words: Sequence[float], prose: Sequence[bool], cost: float) -> tu
 # datatrove's filters by the names drops carry, with the settings the default uses. Two checks are off because
 # they condemn good pages on both line sets without helping on the DCLM doc set (docs/benchmarks.md): Gopher's
 # alphabetic-words share (datatrove counts punctuation tokens as words, so ordinary news prose fails it) and
-# FineWeb's duplicated-character share of 1% (repeated photo captions fail it). Gopher's repetition filter is
+# FineWeb's duplicated-character share of 1% (repeated photo captions fail it). FineWeb's share of lines that end
+# in punctuation is off too: text from a layout table or a list fails it, a fifth of the extracted CleanEval pages,
+# for 2 of 65 DCLM validation documents (docs/benchmarks.md). Gopher's repetition filter is
 # available but not on by default, for the same reason. Content under 80 words is dropped (Gopher's own minimum
 # is 50): the best of 50, 80 and 100 on the DCLM training split, and what lifts the rules above keeping everything.
 FILTER_SETTINGS = {
     "gopher_quality": ("GopherQualityFilter", {"max_non_alpha_words_ratio": None, "min_doc_words": 80}),
-    "fineweb": ("FineWebQualityFilter", {"char_duplicates_ratio": 1.0}),
+    "fineweb": ("FineWebQualityFilter", {"char_duplicates_ratio": 1.0, "line_punct_thr": 0.0}),
     "gopher_repetition": ("GopherRepetitionFilter", {}),
 }
 FILTERS = ("gopher_quality", "fineweb")  # the default doc filters, in the order they are tried
+# Their thresholds were set on English (stop words, words per line, punctuation), so they judge English pages
+# only; a page in another language, or one CLD2 cannot place, is held to what holds in every language: some
+# content, counted in words of any script (``word_units``).
+FILTER_LANGUAGES = ("en",)
+MIN_CONTENT_UNITS = 50
 
 
 class HeuristicWriter:
@@ -177,11 +241,13 @@ class HeuristicWriter:
             return "empty"
         if not self.doc_filters:
             return None
-        if self.judge == "content":
-            lines = text.split("\n")
-            text = "\n".join(line for line, remove in zip(lines, self.line_rules.boilerplate(lines)) if not remove)
+        english = identify(text) in FILTER_LANGUAGES
+        if self.judge == "content" or not english:
+            text = self.line_rules.signals(text.split("\n")).paragraphs()
             if not text.strip():
                 return "line_rules:all_boilerplate"
+        if not english:
+            return "length:short_content" if word_units(text) < MIN_CONTENT_UNITS else None
         from datatrove.data import Document
 
         document = Document(text=text, id="")
@@ -217,6 +283,7 @@ class HeuristicWriter:
                 operations.append(RemoveLines(run_start, previous))
                 run_start = None
             previous = number
-        kept_text = "\n".join(line for (_, line), remove in zip(pairs, flags) if not remove)
-        operations += [Normalize(noise, "") for noise in INLINE_NOISE if noise in kept_text]
+        teasers = {match.group().strip() for (_, line), remove in zip(pairs, flags) if not remove
+                   for match in TEASER.finditer(line)}
+        operations += [Normalize(teaser, "") for teaser in sorted(teasers, key=lambda t: (-len(t), t))]
         return "\n".join(str(op) for op in operations) or "skip_chunk()"

@@ -14,6 +14,9 @@ from typing import Optional, Sequence
 
 from prox.program.operations import RemoveLines
 from prox.text.chunker import Chunk, numbered_lines
+from prox.text.language import identify
+from prox.program.words import word_units
+from prox.writers.heuristic import MIN_CONTENT_UNITS
 from prox.writers.base import Written
 
 MANIFEST = "student.json"  # the file that makes a folder a student
@@ -39,13 +42,25 @@ class StudentWriter:
         self._seen: OrderedDict = OrderedDict()  # the doc stage's line scores, reused by the chunk stage
 
     def write_doc(self, documents: Sequence[str]) -> list[Written]:
+        """P(drop) from the doc model for documents in a language it learned; the others are held only to what
+        holds in every language (some content left by the line model), so no page is dropped for its language."""
         pages = [text.split("\n") for text in documents]
         scores = self._p_remove(pages)
-        p_drop = self.student.p_drop(pages, scores)
+        learned = self.student.doc_languages
+        judged = [i for i, text in enumerate(documents) if not learned or identify(text) in learned]
+        p_drop = self.student.p_drop([pages[i] for i in judged], [scores[i] for i in judged])
         if p_drop is None:
             return [Written("keep_doc()") for _ in documents]
-        return [Written("drop_doc()" if p >= self.student.doc_threshold else "keep_doc()", drop_probability=round(float(p), 6))
-                for p in p_drop]
+        written = [self._neutral(lines, p) for lines, p in zip(pages, scores)]
+        for i, p in zip(judged, p_drop):
+            written[i] = Written("drop_doc()" if p >= self.student.doc_threshold else "keep_doc()", drop_probability=round(float(p), 6))
+        return written
+
+    def _neutral(self, lines: list[str], p_remove) -> Written:
+        content = "\n".join(line for line, p in zip(lines, p_remove) if p < self.student.line_threshold)
+        if word_units(content) < MIN_CONTENT_UNITS:
+            return Written("drop_doc()", rule="length:short_content")
+        return Written("keep_doc()")
 
     def write_chunk(self, chunks: Sequence[Chunk]) -> list[Written]:
         numbered = [numbered_lines(chunk) for chunk in chunks]

@@ -1,22 +1,27 @@
-"""Every writer against the plain baselines on every labelled set, with cross-set results, and speed.
+"""Every writer on every labelled set at once, with the plain baselines and cross-set students, and speed.
 
-    python bench/bench_quality.py --cleaneval ../shared/labels/boilerplate_lines_dev.jsonl.gz \
-        --dragnet ../shared/labels/boilerplate_lines_dragnet.jsonl.gz --docs ../shared/labels/doc_quality_dev.jsonl \
-        --corpus ../shared/corpora/web_sample.jsonl
+    python bench/bench_quality.py --labels ../shared/labels --corpus ../shared/corpora/web_sample.jsonl
 
-Each set is split 70/30 (``LabelledSet.split``, seed 0); every figure is on a validation split, and
-students are trained on training splits only: ``student[CE]`` on CleanEval's, ``student[DN]`` on
-Dragnet's, ``student[CE+DN]`` on both (each with the DCLM doc training split for its doc model). So
-``student[CE]`` on Dragnet and ``student[DN]`` on CleanEval are pages from a set the student never saw.
-Line sets run both stages, as ``prox refine`` does: a dropped page removes all its lines. Baselines:
-remove nothing; C4's line rule (datatrove's ``C4QualityFilter`` line by line: < 3 words or no terminal
-punctuation and its other line rules); remove lines of < 5 words; drop pages of < 100 words. Speed: both
-stages on ``--corpus`` through ``prox.Refiner``, heuristic and student side by side, best of ``--repeat``.
+Sets (``../shared/labels``; each line set and the DCLM docs split 70/30 by ``LabelledSet.split``, seed 0; an
+extracted page is in the validation split when its raw page is, so no writer trained on a training split has
+seen a validation page in either form):
 
-``--model smollm2-web`` (a preset, a model folder or ``backend:model``; repeatable) adds language-model
-writers. They are slow on a CPU, so they run on the first ``--model-pages`` pages of each line set's
-validation split (0: all) and on all of DCLM's; the baselines and the heuristic are scored again on exactly
-those pages beside them, with each model's throughput (documents and input tokens per second).
+- raw CleanEval and raw Dragnet page lines (validation splits): 41% and 76% boilerplate;
+- the same pages after an HTML extractor (``extracted_lines_*``, validation splits): content must survive;
+- multilingual news pages per language (zh, el, pl, ru; all pages: GPL-3.0, never trained on);
+- DCLM documents (validation split; document decisions only).
+
+Figures: macro line-F1 (the mean of the remove and keep F1), content kept (share of content lines left),
+boilerplate removed (share of boilerplate lines taken out), pages dropped (a dropped page removes every
+line), and docs/s; on DCLM, accuracy and drop F1. Line sets run both stages as ``prox refine`` does.
+
+Writers: the plain baselines (C4's line rule, lines of < 5 words, pages of < 100 words), the heuristic, the
+shipped ``student-web`` preset, and fresh students each trained without one family of sets, then scored
+on it: ``student -extracted`` (raw pages and DCLM only) on extracted text, ``student -raw`` on raw pages,
+``student -CleanEval`` / ``student -Dragnet`` on the other corpus in both forms. ``--writer SPEC`` adds a
+writer (a preset, a model folder or ``backend:model``; repeatable) and ``--pages N`` scores every writer on
+the first N items of each set (for slow model writers; every figure is then on the same N items).
+``--corpus`` adds speed: both stages through ``prox.Refiner``, best of ``--repeat``.
 """
 
 from __future__ import annotations
@@ -30,140 +35,170 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_heuristic import c4_removed
 
-
-def baseline_scores(pages, predict) -> dict:
-    from prox.metrics import Confusion
-
-    scores = Confusion()
-    for page in pages:
-        scores.add(predict(list(page.lines)), [not keep for keep in page.keep])
-    return {"macro_f1": scores.macro_f1, "remove_precision": scores.precision, "remove_recall": scores.recall, "documents_dropped": None}
-
-
+LINE_SETS = {  # name: (file, the raw file whose split decides, or None)
+    "raw CleanEval": ("boilerplate_lines_dev.jsonl.gz", None),
+    "raw Dragnet": ("boilerplate_lines_dragnet.jsonl.gz", None),
+    "extracted CleanEval": ("extracted_lines_cleaneval.jsonl.gz", "boilerplate_lines_dev.jsonl.gz"),
+    "extracted Dragnet": ("extracted_lines_dragnet.jsonl.gz", "boilerplate_lines_dragnet.jsonl.gz"),
+}
+MULTILINGUAL = ("boilerplate_lines_multilingual.jsonl.gz", ("zh", "el", "pl", "ru"))
+DOCS = "doc_quality_dev.jsonl"
 LINE_BASELINES = {
-    "remove nothing": lambda lines: [False] * len(lines),
     "C4 line rule": c4_removed,
     "< 5 words": lambda lines: [len(line.split()) < 5 for line in lines],
     "drop < 100 words": lambda lines: [sum(len(line.split()) for line in lines) < 100] * len(lines),
 }
+HOLD_OUT = {  # fresh students: trained on every training split but these sets' (and DCLM's), shown on them
+    "student -extracted": ("extracted CleanEval", "extracted Dragnet"),
+    "student -raw": ("raw CleanEval", "raw Dragnet"),
+    "student -CleanEval": ("raw CleanEval", "extracted CleanEval"),
+    "student -Dragnet": ("raw Dragnet", "extracted Dragnet"),
+}
+
+
+def load(labels: str, pages: int) -> tuple[dict, dict]:
+    """(training splits, evaluation sets), by name."""
+    import gzip
+    import json
+
+    from prox.adapt.labels import LabelledSet, read_labelled
+
+    train, evaluation = {}, {}
+    for name, (file, raw) in LINE_SETS.items():
+        labelled = read_labelled(os.path.join(labels, file), "lines")
+        if raw is None:
+            train[name], evaluation[name] = labelled.split()
+        else:
+            raw_name = next(n for n, (f, _) in LINE_SETS.items() if f == raw)
+            held = {item.id for item in evaluation[raw_name].items}
+            pick = lambda keep: LabelledSet(labelled.path, "lines", tuple(i for i in labelled.items if (i.id in held) == keep))  # noqa: E731
+            train[name], evaluation[name] = pick(False), pick(True)
+    path = os.path.join(labels, MULTILINGUAL[0])
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        language = {record["id"]: record["lang"] for record in map(json.loads, handle)}
+    multilingual = read_labelled(path, "lines")
+    for code in MULTILINGUAL[1]:
+        evaluation[code] = LabelledSet(path, "lines", tuple(i for i in multilingual.items if language[i.id] == code))
+    train["DCLM"], evaluation["DCLM"] = read_labelled(os.path.join(labels, DOCS), "docs").split()
+    if pages:
+        evaluation = {name: LabelledSet(s.path, s.kind, s.items[:pages]) for name, s in evaluation.items()}
+    return train, evaluation
+
+
+def students(train: dict, folder: str) -> dict:
+    """Fresh students, each without one family of sets; name -> (folder, the sets it never saw)."""
+    from prox.distill.sources import Examples, from_labelled
+    from prox.distill.student import Student
+
+    made = {}
+    for name, held in HOLD_OUT.items():
+        examples = Examples()
+        for set_name, labelled in train.items():
+            if set_name not in held:
+                examples.extend(from_labelled(labelled.items, f"{set_name} train"))
+        start = time.perf_counter()
+        student = Student.fit(examples)
+        path = os.path.join(folder, name.replace(" ", "").replace("-", "-without-"))
+        student.save(path)
+        made[name] = (path, held)
+        print(f"trained {name}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    return made
+
+
+def baseline(items, predict) -> dict:
+    from prox.metrics import Confusion
+
+    scores, dropped = Confusion(), 0  # a page whose every line goes counts as dropped
+    for page in items:
+        removed = predict(list(page.lines))
+        dropped += bool(removed) and all(removed)
+        scores.add(removed, [not keep for keep in page.keep])
+    return figures_of(scores, dropped, None)
+
+
+def figures_of(scores, dropped: int, rate) -> dict:
+    kept = scores.tn / (scores.tn + scores.fp) if scores.tn + scores.fp else 1.0
+    removed = scores.tp / (scores.tp + scores.fn) if scores.tp + scores.fn else 0.0
+    return {"macro_f1": scores.macro_f1, "kept": kept, "removed": removed, "dropped": dropped, "rate": rate}
+
+
+def scored(labelled, settings: dict, built: dict) -> dict:
+    """A writer's figures on one set (``prox.adapt.evaluate``, which runs the stages as ``prox refine`` does)."""
+    from prox.adapt.evaluate import evaluate
+    from prox.metrics import Confusion
+
+    figures = evaluate(labelled, 32, writers=built, **dict(settings))
+    rate = figures["items"] / figures["seconds"] if figures["seconds"] else None
+    counts = figures["confusion"]
+    if labelled.kind == "docs":
+        return {"accuracy": figures["accuracy"], "drop_f1": figures["drop_f1"], "rate": rate}
+    return figures_of(Confusion(**counts), figures["documents_dropped"], rate)
+
+
+def cell(figures: dict, unseen: bool = False) -> str:
+    if figures is None:
+        return "—"
+    mark = "*" if unseen else ""
+    if "accuracy" in figures:
+        return f"{figures['accuracy']:.3f}{mark} (F1 {figures['drop_f1']:.2f})"
+    return f"{figures['macro_f1']:.3f}{mark} · {figures['kept']:.2f} / {figures['removed']:.2f} · d{figures['dropped']}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cleaneval", default="../shared/labels/boilerplate_lines_dev.jsonl.gz")
-    parser.add_argument("--dragnet", default="../shared/labels/boilerplate_lines_dragnet.jsonl.gz")
-    parser.add_argument("--docs", default="../shared/labels/doc_quality_dev.jsonl")
-    parser.add_argument("--corpus", default="../shared/corpora/web_sample.jsonl")
+    parser.add_argument("--labels", default="../shared/labels", help="The folder of the labelled sets.")
+    parser.add_argument("--corpus", default="../shared/corpora/web_sample.jsonl", help="Documents for the speed figures.")
+    parser.add_argument("--writer", action="append", default=[], help="Another writer: a preset, a model folder or backend:model.")
+    parser.add_argument("--pages", type=int, default=0, help="Score every writer on the first N items of each set (0: all).")
+    parser.add_argument("--no-students", action="store_true", help="Skip the fresh cross-set students.")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--students", default=None, help="Keep the trained students in this folder.")
-    parser.add_argument("--no-students", action="store_true", help="Skip training and scoring the students.")
-    parser.add_argument("--model", action="append", default=[], help="A model writer to add (preset, folder or backend:model).")
-    parser.add_argument("--model-pages", type=int, default=40, help="Validation pages per line set for model writers (0: all).")
     args = parser.parse_args()
 
-    from prox.adapt.evaluate import evaluate
-    from prox.adapt.labels import read_labelled
-    from prox.distill.sources import Examples, from_labelled
-    from prox.distill.student import Student
-
-    for path in (args.cleaneval, args.dragnet, args.docs):
-        if not os.path.exists(path):
-            print(f"skipped: {path} is absent (the labelled sets are in ../shared/labels/)")
-            return
-    splits = {name: read_labelled(path, kind).split() for name, path, kind in
-              (("CleanEval", args.cleaneval, "lines"), ("Dragnet", args.dragnet, "lines"), ("DCLM", args.docs, "docs"))}
-    for name, (train, validation) in splits.items():
-        print(f"{name}: {len(train.items)} train / {len(validation.items)} validation {train.kind}")
-
-    if args.model:
-        models(splits, args.model, args.model_pages)
-    if args.no_students:
+    files = [f for f, _ in LINE_SETS.values()] + [MULTILINGUAL[0], DOCS]
+    missing = [f for f in files if not os.path.exists(os.path.join(args.labels, f))]
+    if missing:
+        print(f"skipped: {args.labels} lacks {', '.join(missing)} (the labelled sets are in ../shared/labels/)")
         return
-    folder = args.students or tempfile.mkdtemp(prefix="prox-students-")
-    docs_train = from_labelled(splits["DCLM"][0].items, "DCLM train")
-    students = {}
-    for name, sets in (("student[CE]", ["CleanEval"]), ("student[DN]", ["Dragnet"]), ("student[CE+DN]", ["CleanEval", "Dragnet"])):
-        examples = Examples()
-        for set_name in sets:
-            examples.extend(from_labelled(splits[set_name][0].items, f"{set_name} train"))
-        examples.extend(docs_train)
-        start = time.perf_counter()
-        student = Student.fit(examples)
-        seconds = time.perf_counter() - start
-        path = os.path.join(folder, name.replace("[", "-").replace("]", "").replace("+", "-"))
-        student.save(path)
-        students[name] = path
-        print(f"trained {name} on {examples.origins}: {seconds:.1f} s (features and both models, 2 cores)")
+    from prox.adapt.evaluate import writer_settings
 
-    writers = {"heuristic": {"preset": "heuristic"}, "heuristic, doc stage off": {"preset": "heuristic", "stages": ["chunk"]}}
-    writers.update({name: {"preset": None, "doc_model": path, "chunk_model": path} for name, path in students.items()})
-    writers["student[CE+DN], doc stage off"] = {**writers["student[CE+DN]"], "stages": ["chunk"]}
+    train, evaluation = load(args.labels, args.pages)
+    print("Sets: " + ", ".join(f"{name} {len(s.items)}" for name, s in evaluation.items()))
+    writers = {"heuristic": (writer_settings("heuristic"), ()), "student-web (shipped)": (writer_settings("student-web"), ())}
+    writers.update({spec: (writer_settings(spec), ()) for spec in args.writer})
+    if not args.no_students:
+        for name, (path, held) in students(train, tempfile.mkdtemp(prefix="prox-students-")).items():
+            writers[name] = (writer_settings(path), held)
 
-    print("\nLine sets (validation splits; macro line-F1, remove precision / recall, pages dropped):")
-    header = f"  {'writer':26}" + "".join(f"{name + ' val':>30}" for name in ("CleanEval", "Dragnet"))
-    print(header)
-    for name, predict in LINE_BASELINES.items():
-        cells = [baseline_scores(splits[s][1].items, predict) for s in ("CleanEval", "Dragnet")]
-        print(f"  {name:26}" + "".join(_cell(c) for c in cells))
-    for name, settings in writers.items():
-        cells = [evaluate(splits[s][1], **dict(settings)) for s in ("CleanEval", "Dragnet")]
-        seen = {"student[CE]": " (Dragnet unseen)", "student[DN]": " (CleanEval unseen)"}.get(name, "")
-        print(f"  {name + seen:26}" + "".join(_cell(c) for c in cells))
-
-    print("\nDoc set (DCLM validation split; accuracy, drop precision / recall / F1):")
-    validation = splits["DCLM"][1]
-    gold = [not d.keep for d in validation.items]
+    names = list(evaluation)
+    rows = {name: [baseline(evaluation[s].items, predict) if evaluation[s].kind == "lines" else None for s in names]
+            for name, predict in LINE_BASELINES.items()}
+    docs = evaluation["DCLM"]
     from prox.metrics import Confusion
 
-    doc_baselines = {"keep everything": lambda text: False, "drop < 100 words": lambda text: len(text.split()) < 100}
-    for name, predict in doc_baselines.items():
-        scores = Confusion().add([predict(d.text) for d in validation.items], gold)
-        print(f"  {name:26} accuracy {scores.accuracy:.3f} | drop P {scores.precision:.3f} R {scores.recall:.3f} F1 {scores.f1:.3f}")
-    for name, settings in writers.items():
-        if "stages" in settings:
-            continue
-        figures = evaluate(validation, **dict(settings))
-        print(f"  {name:26} accuracy {figures['accuracy']:.3f} | drop P {figures['drop_precision']:.3f} "
-              f"R {figures['drop_recall']:.3f} F1 {figures['drop_f1']:.3f}")
+    gold = [not d.keep for d in docs.items]
+    short = Confusion().add([len(d.text.split()) < 100 for d in docs.items], gold)
+    rows["drop < 100 words"][-1] = {"accuracy": short.accuracy, "drop_f1": short.f1, "rate": None}
+    rates = {}
+    for name, (settings, held) in writers.items():
+        built: dict = {}
+        rows[name] = [scored(evaluation[s], settings, built) for s in names]
+        seconds = sum(len(evaluation[s].items) / f["rate"] for s, f in zip(names, rows[name]) if f["rate"])
+        rates[name] = sum(len(evaluation[s].items) for s in names) / seconds if seconds else None
+        print(f"scored {name}", file=sys.stderr, flush=True)
 
+    print("\nEach cell: macro line-F1 · content kept / boilerplate removed · pages dropped; DCLM: accuracy (drop F1);"
+          " * marks a set the student never saw in training (every set is unseen by the rules).\n")
+    print("| writer | " + " | ".join(names) + " | docs/s |")
+    print("|---" * (len(names) + 2) + "|")
+    for name, cells in rows.items():
+        held = writers.get(name, (None, ()))[1]
+        rate = rates.get(name)
+        print(f"| {name} | " + " | ".join(cell(c, s in held) for c, s in zip(cells, names))
+              + f" | {f'{rate:,.0f}' if rate else '—'} |")
     if os.path.exists(args.corpus):
-        speed(args.corpus, {"heuristic": writers["heuristic"], "student[CE+DN]": writers["student[CE+DN]"]}, args.repeat)
+        speed(args.corpus, {"heuristic": writers["heuristic"][0], "student-web": writers["student-web (shipped)"][0]}, args.repeat)
     else:
         print(f"\nspeed skipped: {args.corpus} is absent")
-
-
-def models(splits: dict, specs: list[str], pages: int) -> None:
-    """Model writers beside the baselines and the heuristic, on the same validation items."""
-    from prox.adapt.evaluate import evaluate, writer_settings
-    from prox.adapt.labels import LabelledSet
-    from prox.metrics import Confusion
-
-    sets = {}
-    for name in ("CleanEval", "Dragnet", "DCLM"):
-        validation = splits[name][1]
-        size = pages if pages and validation.kind == "lines" else len(validation.items)
-        sets[name] = LabelledSet(validation.path, validation.kind, validation.items[:size])
-    print(f"\nModel writers on {', '.join(f'{len(v.items)} {k} validation {v.kind}' for k, v in sets.items())}"
-          " (macro line-F1, remove P / R, pages dropped | DCLM accuracy, drop F1 | docs/s, input tokens/s):")
-    print(f"  {'writer':26}{'CleanEval':>30}{'Dragnet':>30}{'DCLM':>24}")
-    for name, predict in LINE_BASELINES.items():
-        cells = "".join(_cell(baseline_scores(sets[s].items, predict)) for s in ("CleanEval", "Dragnet"))
-        doc_rule = {"remove nothing": lambda text: False, "drop < 100 words": lambda text: len(text.split()) < 100}.get(name)
-        if doc_rule is None:  # a line rule: no document decision
-            print(f"  {name:26}{cells}")
-            continue
-        docs = Confusion().add([doc_rule(d.text) for d in sets["DCLM"].items], [not d.keep for d in sets["DCLM"].items])
-        print(f"  {name:26}{cells}   accuracy {docs.accuracy:.3f} F1 {docs.f1:.3f}")
-    for spec in ["heuristic", *specs]:
-        built: dict = {}  # the model loads once for the three sets
-        figures = {name: evaluate(labelled, 8, writers=built, **writer_settings(spec)) for name, labelled in sets.items()}
-        items = sum(f["items"] for f in figures.values())
-        seconds = sum(f["seconds"] for f in figures.values())
-        tokens = sum(f["input_tokens"] for f in figures.values())
-        doc = figures["DCLM"]
-        print(f"  {spec[-26:]:26}{_cell(figures['CleanEval'])}{_cell(figures['Dragnet'])}   accuracy {doc['accuracy']:.3f} "
-              f"F1 {doc['drop_f1']:.3f} | {items / seconds:.2f} docs/s, {tokens / seconds:,.0f} tokens/s"
-              f" | parse errors {max(f['parse_error_rate'] for f in figures.values()):.3f}", flush=True)
 
 
 def speed(corpus: str, writers: dict, repeat: int) -> None:
@@ -171,11 +206,10 @@ def speed(corpus: str, writers: dict, repeat: int) -> None:
 
     from prox import Refiner
 
-    with open(corpus) as handle:
+    with open(corpus, encoding="utf-8") as handle:
         texts = [json.loads(line)["text"] for line in handle]
     words = sum(len(t.split()) for t in texts)
     print(f"\nSpeed: {corpus}: {len(texts)} documents, {words:,} words; both stages through prox.Refiner, best of {repeat}")
-    rates = {}
     for name, settings in writers.items():
         best = float("inf")
         for _ in range(repeat):
@@ -184,17 +218,7 @@ def speed(corpus: str, writers: dict, repeat: int) -> None:
             start = time.perf_counter()
             results = refiner.refine(texts)
             best = min(best, time.perf_counter() - start)
-        rates[name] = len(texts) / best
-        kept = sum(not r.dropped for r in results)
-        print(f"  {name:26} {rates[name]:8,.1f} docs/s ({best:.3f} s), {kept} kept")
-    names = list(rates)
-    print(f"  {names[1]} / {names[0]}: {rates[names[1]] / rates[names[0]]:.1f}x")
-
-
-def _cell(figures: dict) -> str:
-    dropped = figures.get("documents_dropped")
-    return (f"{figures['macro_f1']:>10.3f} P {figures['remove_precision']:.2f} R {figures['remove_recall']:.2f}"
-            + (f" d{dropped:>3}" if dropped is not None else "     "))
+        print(f"  {name:14} {len(texts) / best:8,.1f} docs/s ({best:.3f} s), {sum(not r.dropped for r in results)} kept")
 
 
 if __name__ == "__main__":

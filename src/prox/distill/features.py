@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from prox.writers.heuristic import TERMINAL, LineRules
+from prox.writers.heuristic import TERMINAL, LineRules, table_row
 
 LIST_MARK = re.compile(r"^\s*([-*•·»>]|\d+[.)]|[a-z][.)])\s")
 CAPITALIZED = re.compile(r"(?<!\S)[A-Z]")
@@ -163,7 +163,10 @@ def doc_features(lines: Sequence[str], p_remove: np.ndarray) -> np.ndarray:
     All are figures of the lines the line model keeps (those of Gopher's and FineWeb's filters,
     simplified), none of the raw page: a page is judged on its content, not on the menus around it, so
     a good article in a noisy page is not condemned for its noise."""
-    kept = [line.strip() for line, p in zip(lines, p_remove) if p < 0.5 and line.strip()]
+    stripped = [line.strip() for line, p in zip(lines, p_remove) if p < 0.5]
+    rows = [table_row(line) for line in stripped]  # a table row is its cells, and no unfinished sentence
+    kept = [line if row is None else row for line, row in zip(stripped, rows) if (line if row is None else row)]
+    tables = sum(1 for row in rows if row)
     text = "\n".join(kept)
     words = text.split()
     n_words, n_kept = len(words), len(kept)
@@ -177,7 +180,7 @@ def doc_features(lines: Sequence[str], p_remove: np.ndarray) -> np.ndarray:
     return np.array([
         math.log1p(n_words), math.log1p(n_kept), n_words / per_line,
         sum(map(len, words)) / max(n_words, 1),
-        sum(line.endswith(TERMINAL) for line in kept) / per_line,
+        (sum(line.endswith(TERMINAL) for line in kept) + tables) / per_line,
         sum(len(line) < 30 for line in kept) / per_line,
         sum(count - 1 for count in counts.values()) / per_line,
         sum(LIST_MARK.match(line) is not None for line in kept) / per_line,

@@ -2,12 +2,14 @@
 
     python bench/bench_pipeline.py --sizes 10000 100000 --stages chunk
     python bench/bench_pipeline.py --sizes 2000 --stages doc,chunk
+    python bench/bench_pipeline.py --sizes 2000 --corpus ../shared/corpora/web_sample.jsonl --against-datatrove student-web heuristic
 
 Each size runs ``prox refine`` (heuristic writer, local executor, one task) in a fresh process on a
 synthetic web-like corpus and reports wall time, docs/s, the process's peak RSS, the time spent in the
 writers (from the run's stats) and the rest: reading, execution, writing, checkpoints, per document.
 With ``--corpus`` (e.g. ../shared/corpora/web_sample.jsonl, or examples/web_corpus.jsonl) its documents
-are repeated to each size instead of the synthetic ones.
+are repeated to each size instead of the synthetic ones. ``--against-datatrove`` times ``prox refine`` beside
+a plain datatrove JSONL read -> write of the same corpus, the floor any datatrove pipeline pays.
 """
 
 from __future__ import annotations
@@ -71,15 +73,62 @@ def run(size: int, stages: str, corpus: str | None, checkpoint_every: int) -> di
     }
 
 
+DATATROVE_COPY = """
+import sys
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.readers import JsonlReader
+from datatrove.pipeline.writers import JsonlWriter
+source, output = sys.argv[1:3]
+LocalPipelineExecutor([JsonlReader(source), JsonlWriter(output + "/out")], tasks=1, logging_dir=output + "/logs").run()
+"""
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def against_datatrove(size: int, corpus: str | None, presets: list[str], repeat: int) -> None:
+    """``prox refine`` (one task) beside a plain datatrove JSONL read -> write of the same corpus, each a fresh
+    process (start-up included, as a user runs them), best of ``repeat``, in alternation."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "corpus.jsonl")
+        nbytes = write_corpus(source, size, corpus)
+        best: dict = {}
+        for attempt in range(repeat):
+            runs = {"datatrove read -> write": [sys.executable, "-c", DATATROVE_COPY, source, os.path.join(folder, f"dt{attempt}")]}
+            for preset in presets:
+                runs[f"prox refine --preset {preset}"] = [sys.executable, "-m", "prox.cli", "refine", source, "-o",
+                                                          os.path.join(folder, f"{preset}{attempt}"), "--preset", preset,
+                                                          "--tasks", "1", "--no-progress"]
+            for name, command in runs.items():
+                best[name] = min(best.get(name, float("inf")), timed(command))
+    print(f"{size} documents ({nbytes / 2**20:.1f} MB, {corpus or 'synthetic'}), one task, best of {repeat}, start-up included:")
+    base = size / best["datatrove read -> write"]
+    print("| run | wall s | docs/s | share of datatrove's docs/s |\n|---|---|---|---|")
+    for name, seconds in best.items():
+        print(f"| {name} | {seconds:.2f} | {size / seconds:,.0f} | {size / seconds / base:.0%} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--stages", default="chunk")
     parser.add_argument("--corpus", default=None)
     parser.add_argument("--checkpoint-every", type=int, default=1000)
+    parser.add_argument("--against-datatrove", nargs="*", metavar="PRESET", default=None,
+                        help="Time `prox refine` with these presets (default: the default preset) beside a plain datatrove "
+                             "JSONL read -> write of the same corpus, at the first --sizes.")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     if args.corpus and not os.path.exists(args.corpus):
         sys.exit(f"{args.corpus} is absent: run without --corpus to use the synthetic corpus")
+    if args.against_datatrove is not None:
+        from prox.settings import DEFAULT_PRESET
+
+        against_datatrove(args.sizes[0], args.corpus, args.against_datatrove or [DEFAULT_PRESET], args.repeat)
+        return
     print(f"stages={args.stages} checkpoint_every={args.checkpoint_every} corpus={args.corpus or 'synthetic'}")
     print("| documents | corpus MB | wall s | docs/s | peak RSS MB | writer s | overhead ms/doc | kept | dropped |")
     print("|---|---|---|---|---|---|---|---|---|")

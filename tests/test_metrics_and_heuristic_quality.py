@@ -60,7 +60,7 @@ def test_heuristic_drops_name_the_rule_that_fired(tmp_path):
     assert Refiner(preset="heuristic").refine([short])[0].reason == "gopher_quality:gopher_short_doc"
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"id": "a", "text": "\n".join(ARTICLE * 3)}) + "\n" + json.dumps({"id": "b", "text": short}) + "\n")
-    summary = RefineJob([str(source)], str(tmp_path / "run")).run()
+    summary = RefineJob([str(source)], str(tmp_path / "run"), preset="heuristic").run()
     assert summary["reasons"] == {"refined": 1, "gopher_quality:gopher_short_doc": 1}
     dropped = [json.loads(line) for path in (tmp_path / "run" / "dropped").glob("*.jsonl") for line in path.read_text().splitlines()]
     assert dropped[0]["metadata"]["prox"]["reason"] == "gopher_quality:gopher_short_doc"

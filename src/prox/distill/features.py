@@ -21,7 +21,8 @@ from prox.writers.heuristic import TERMINAL, LineRules, table_row
 
 LIST_MARK = re.compile(r"^\s*([-*•·»>]|\d+[.)]|[a-z][.)])\s")
 CAPITALIZED = re.compile(r"(?<!\S)[A-Z]")
-ALPHA = re.compile(r"[^\W\d_]")
+ALPHA_WORD = re.compile(r"\S*?[^\W\d_]\S*")  # a word with a letter in it
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # a sentence ends and another begins: Latin, Greek and Cyrillic capitals, or the full stops of Chinese and Japanese
 SENTENCE_END = re.compile(r"[.!?;][\"')\]»”]?\s+[\"'(«„“]?[A-ZÀ-ÞΑ-ΩА-ЯЁ]|[。！？](?!$)")
 
@@ -124,7 +125,12 @@ def _char_classes(line: str) -> tuple[int, int, int]:
         raw = line.encode()
         size = len(raw)
         return size - len(raw.translate(None, _LETTERS)), size - len(raw.translate(None, _DIGITS)), size - len(raw.translate(None, _UPPER))
-    return sum(map(str.isalpha, line)), sum(map(str.isdigit, line)), sum(map(str.isupper, line))
+    ascii_part = line.encode("ascii", "ignore")
+    size = len(ascii_part)
+    alpha, digits, upper = (size - len(ascii_part.translate(None, _LETTERS)), size - len(ascii_part.translate(None, _DIGITS)),
+                            size - len(ascii_part.translate(None, _UPPER)))
+    other = NON_ASCII.findall(line)  # the rest char by char: few in most lines of Latin scripts
+    return (alpha + sum(map(str.isalpha, other)), digits + sum(map(str.isdigit, other)), upper + sum(map(str.isupper, other)))
 
 
 def _capitalized(line: str) -> int:
@@ -184,7 +190,7 @@ def doc_features(lines: Sequence[str], p_remove: np.ndarray) -> np.ndarray:
         sum(len(line) < 30 for line in kept) / per_line,
         sum(count - 1 for count in counts.values()) / per_line,
         sum(LIST_MARK.match(line) is not None for line in kept) / per_line,
-        1 - sum(1 for w in words if not w.isalpha() and ALPHA.search(w) is None) / max(n_words, 1),
+        len(ALPHA_WORD.findall(text)) / max(n_words, 1),
         sum(map(STOP_WORDS.__contains__, lowered)) / max(n_words, 1),
         (text.count("#") + text.count("...") + text.count("…")) / max(n_words, 1),
         dup_chars / chars,

@@ -22,7 +22,7 @@ from prox.writers.base import Written
 
 TERMINAL = (".", "!", "?", '"', "'", "”", "’", ":", ";", ")", "»", "…", "。", "！", "？", "」", "』", "؟", "।", "۔")
 SEPARATORS = re.compile(r"\s[|•»·›/\\>-]\s|\s\|\||^[|•»·›>\-*]\s|\s[|•»·›]$")
-BOILERPLATE = re.compile(
+BOILERPLATE = re.compile(  # searched in lowered lines: faster than a case-blind pattern
     r"\b(cookies?|privacy (policy|notice|statement)|terms (of|and) (use|service|conditions)|all rights reserved|"
     r"copyright|©|\(c\) \d{4}|skip to (main )?content|(log|sign) ?(in|up|out)\b|register\b|my account|"
     r"subscribe|newsletter|follow us|share (this|on)|tweet\b|pin it|like us on|"
@@ -31,7 +31,6 @@ BOILERPLATE = re.compile(
     r"powered by|designed by|site ?map|contact us|about us|advertise|home\s*[|»>/]|"
     r"previous (post|page|article)|next (post|page|article)|javascript|enable javascript|"
     r"add to (cart|basket|wishlist)|free shipping|search( this site| for)?:?$|menu$)",
-    re.IGNORECASE,
 )
 # teasers and editing marks inside a line of content: normalized away, not a reason to delete the sentence
 TEASER = re.compile(
@@ -40,6 +39,7 @@ TEASER = re.compile(
     r"continue reading)\b|\bclick here\b)(\s*(\.{3}|…|»|→|>>|›))?|\bshare this:",
     re.IGNORECASE,
 )
+TEASER_WORDS = ("more", "edit", "citation", "new window", "enlarge", "click", "read", "share")  # a cheap test first
 
 
 def table_row(line: str) -> str | None:
@@ -109,7 +109,7 @@ class LineRules:
         content = [line if row is None else row for line, row in zip(stripped, rows)]
         words = [word_units(line) for line in content]
         terminal = [line.endswith(TERMINAL) for line in content]
-        keyword = [0 < n <= self.keyword_max_words and BOILERPLATE.search(_without_teasers(line, self.short_words)) is not None
+        keyword = [0 < n <= self.keyword_max_words and BOILERPLATE.search(_without_teasers(line.lower(), self.short_words)) is not None
                    for line, n in zip(content, words)]
         separators = [(len(SEPARATORS.findall(line)) if row is None else _short_cells(row)) if n else 0
                       for line, row, n in zip(stripped, rows, words)]
@@ -136,7 +136,7 @@ class LineRules:
 def _without_teasers(line: str, min_words: int) -> str:
     """``line`` less its teasers when what remains is a sentence of its own ("... more. Read more »"); a line
     that is little more than a teaser ("Read more", "Click here to subscribe") stays as it is."""
-    if TEASER.search(line) is None:
+    if not any(word in line for word in TEASER_WORDS) or TEASER.search(line) is None:
         return line
     rest = TEASER.sub(" ", line)
     return rest if len(rest.split()) > min_words else line
@@ -284,6 +284,6 @@ class HeuristicWriter:
                 run_start = None
             previous = number
         teasers = {match.group().strip() for (_, line), remove in zip(pairs, flags) if not remove
-                   for match in TEASER.finditer(line)}
+                   if any(word in line.lower() for word in TEASER_WORDS) for match in TEASER.finditer(line)}
         operations += [Normalize(teaser, "") for teaser in sorted(teasers, key=lambda t: (-len(t), t))]
         return "\n".join(str(op) for op in operations) or "skip_chunk()"

@@ -13,7 +13,7 @@
    logits on the program tokens only, bf16 autocast where the hardware has it; GPU when there is one).
 4. Package: the adapter in bf16 with ``prox.json`` (base model, settings, figures) in ``--out``;
    ``--install`` writes it where the preset reads it (``src/prox/models/smollm2_web``).
-5. Evaluate: ``bench/bench_quality.py --model FOLDER`` on the validation splits (``--eval-pages`` per
+5. Evaluate: ``bench/bench_quality.py --writer FOLDER`` on the validation splits (``--eval-pages`` per
    line set; all of them with 0).
 
 Steps already done are skipped on a rerun (delete ``--work`` to start over); training resumes from its
@@ -87,9 +87,8 @@ def main() -> None:
         shutil.copytree(out, target)
         print(f"installed: {target}")
     if not args.skip_eval:
-        command = [sys.executable, os.path.join(ROOT, "bench", "bench_quality.py"), "--cleaneval", paths["CleanEval"],
-                   "--dragnet", paths["Dragnet"], "--docs", paths["DCLM"], "--model", out,
-                   "--model-pages", str(args.eval_pages), "--no-students"]
+        command = [sys.executable, os.path.join(ROOT, "bench", "bench_quality.py"), "--labels", os.path.dirname(paths["DCLM"]),
+                   "--writer", out, "--pages", str(args.eval_pages), "--no-students"]
         print("evaluate:", " ".join(command), flush=True)
         subprocess.run(command, check=True)
 

@@ -262,7 +262,7 @@ def test_a_rerun_with_other_settings_is_refused_and_force_starts_over(tmp_path):
     assert first.exit_code == 0, first.output
     identity = (run / "run.json").read_text()
     for change, named in ((["--short-words", "20"], "short_words"), (["--preset", "web"], "preset"),
-                          (["-O", "judge=page"], "writer_options.judge"), (["--stages", "doc"], "stages")):
+                          (["-O", "line_threshold=0.7"], "writer_options.line_threshold"), (["--stages", "doc"], "stages")):
         refused = runner.invoke(app, ["refine", str(source), "-o", str(run), "--no-progress", *change])
         assert refused.exit_code == 2 and named in refused.output and "--force" in refused.output, refused.output
         assert (run / "run.json").read_text() == identity

@@ -40,7 +40,7 @@ def make_run(tmp_path: Path) -> Path:
     records.append({"id": "long-source", "text": "\n".join(ARTICLE), "source": LONG_SOURCE})
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in records) + "\n{broken json\n")  # one rejected record: line 15
-    RefineJob([str(source)], str(tmp_path / "run"), thresholds=Thresholds(short_words=12)).run()
+    RefineJob([str(source)], str(tmp_path / "run"), preset="heuristic", thresholds=Thresholds(short_words=12)).run()
     return tmp_path / "run"
 
 

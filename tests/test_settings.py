@@ -27,16 +27,16 @@ def refine(corpus, tmp_path, *extra):
 
 
 def test_an_unknown_option_key_fails_at_start_naming_the_valid_ones(corpus, tmp_path):
-    result = refine(corpus, tmp_path, "-O", "jugde=page")
+    result = refine(corpus, tmp_path, "--preset", "heuristic", "-O", "jugde=page")
     assert result.exit_code == 2
     assert "takes no option 'jugde'" in result.output and "judge" in result.output and "doc_filters" in result.output
     assert not (tmp_path / "run").exists()  # nothing was written
-    text = runner.invoke(app, ["refine-text", str(corpus), "-O", "jugde=page"])
+    text = runner.invoke(app, ["refine-text", str(corpus), "--preset", "heuristic", "-O", "jugde=page"])
     assert text.exit_code == 2 and "jugde" in text.output
 
 
 def test_score_with_the_heuristic_backend_is_an_error(corpus, tmp_path):
-    result = refine(corpus, tmp_path, "--score")
+    result = refine(corpus, tmp_path, "--preset", "heuristic", "--score")
     assert result.exit_code == 2
     assert "cannot score the doc stage" in result.output and "transformers" in result.output
     assert not (tmp_path / "run").exists()
@@ -45,10 +45,11 @@ def test_score_with_the_heuristic_backend_is_an_error(corpus, tmp_path):
 
 
 def test_a_drop_threshold_needs_a_writer_of_drop_probabilities(corpus, tmp_path):
-    result = refine(corpus, tmp_path, "--drop-threshold", "0.7")
+    result = refine(corpus, tmp_path, "--preset", "heuristic", "--drop-threshold", "0.7")
     assert result.exit_code == 2 and "P(drop)" in result.output
     with pytest.raises(ValueError, match="P\\(drop\\)"):
-        prox.Refiner(drop_threshold=0.7)
+        prox.Refiner(preset="heuristic", drop_threshold=0.7)
+    assert prox.Refiner(drop_threshold=0.7).refine(["A text."])  # the default student writes P(drop)
 
 
 def test_a_bad_preset_fails_at_start_up(corpus, tmp_path):
@@ -78,7 +79,8 @@ def test_batching_has_four_names_and_checks_them():
 
 
 def test_models_resolve_per_stage_from_one_registry():
-    assert Models().for_stage("doc").backend == "heuristic"
+    assert Models().for_stage("doc").backend == "student" and Models().for_stage("doc").model.endswith("student_web")
+    assert Models("heuristic").for_stage("doc").backend == "heuristic"
     web = Models("web", backend="openai")
     assert web.for_stage("doc").model == "gair-prox/web-doc-refining-lm"
     assert web.for_stage("chunk").model == "gair-prox/web-chunk-refining-lm"

@@ -21,7 +21,7 @@ from prox.writers.heuristic import TERMINAL, LineRules, table_row
 
 LIST_MARK = re.compile(r"^\s*([-*•·»>]|\d+[.)]|[a-z][.)])\s")
 CAPITALIZED = re.compile(r"(?<!\S)[A-Z]")
-ALPHA_WORD = re.compile(r"\S*?[^\W\d_]\S*")  # a word with a letter in it
+ALPHA = re.compile(r"[^\W\d_]")
 NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # a sentence ends and another begins: Latin, Greek and Cyrillic capitals, or the full stops of Chinese and Japanese
 SENTENCE_END = re.compile(r"[.!?;][\"')\]»”]?\s+[\"'(«„“]?[A-ZÀ-ÞΑ-ΩА-ЯЁ]|[。！？](?!$)")
@@ -190,7 +190,7 @@ def doc_features(lines: Sequence[str], p_remove: np.ndarray) -> np.ndarray:
         sum(len(line) < 30 for line in kept) / per_line,
         sum(count - 1 for count in counts.values()) / per_line,
         sum(LIST_MARK.match(line) is not None for line in kept) / per_line,
-        len(ALPHA_WORD.findall(text)) / max(n_words, 1),
+        (sum(map(str.isalpha, words)) + sum(1 for w in words if not w.isalpha() and ALPHA.search(w))) / max(n_words, 1),
         sum(map(STOP_WORDS.__contains__, lowered)) / max(n_words, 1),
         (text.count("#") + text.count("...") + text.count("…")) / max(n_words, 1),
         dup_chars / chars,

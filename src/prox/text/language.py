@@ -38,3 +38,13 @@ def identify(text: str) -> str:
             return UNKNOWN
     code = details[0][1]
     return _ALIASES.get(code, code)
+
+
+def rules_language(text: str) -> str:
+    """The language whose rules judge ``text``: its own, except that text CLD2 cannot place but written in ASCII
+    (a word repeated, a menu, code, a few words) is held to English rules, so junk in no language does not
+    escape the filters that catch it; the language stored with the document stays ``und``."""
+    code = identify(text)
+    if code == UNKNOWN and sample(text).isascii():
+        return "en"
+    return code

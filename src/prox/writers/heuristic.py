@@ -17,7 +17,7 @@ from typing import Sequence
 from prox.program.operations import Normalize, RemoveLines
 from prox.program.words import word_units
 from prox.text.chunker import Chunk, numbered_lines
-from prox.text.language import identify
+from prox.text.language import rules_language
 from prox.writers.base import Written
 
 TERMINAL = (".", "!", "?", '"', "'", "”", "’", ":", ";", ")", "»", "…", "。", "！", "？", "」", "』", "؟", "।", "۔")
@@ -241,7 +241,7 @@ class HeuristicWriter:
             return "empty"
         if not self.doc_filters:
             return None
-        english = identify(text) in FILTER_LANGUAGES
+        english = rules_language(text) in FILTER_LANGUAGES
         if self.judge == "content" or not english:
             text = self.line_rules.signals(text.split("\n")).paragraphs()
             if not text.strip():

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 
 from prox.program.operations import RemoveLines
 from prox.text.chunker import Chunk, numbered_lines
-from prox.text.language import identify
+from prox.text.language import rules_language
 from prox.program.words import word_units
 from prox.writers.heuristic import MIN_CONTENT_UNITS
 from prox.writers.base import Written
@@ -47,7 +47,7 @@ class StudentWriter:
         pages = [text.split("\n") for text in documents]
         scores = self._p_remove(pages)
         learned = self.student.doc_languages
-        judged = [i for i, text in enumerate(documents) if not learned or identify(text) in learned]
+        judged = [i for i, text in enumerate(documents) if not learned or rules_language(text) in learned]
         p_drop = self.student.p_drop([pages[i] for i in judged], [scores[i] for i in judged])
         if p_drop is None:
             return [Written("keep_doc()") for _ in documents]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from itertools import filterfalse
 from typing import Sequence
 
 import numpy as np
@@ -116,7 +117,7 @@ def _own(line: str, repeats: int, n: int, terminal: bool, keyword: bool, separat
 _LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
 _DIGITS = b"0123456789"
 _UPPER = bytes(range(65, 91))
-_URL_MARKS = ("http", "www.", ".com", ".org", ".net", ".htm", "@")
+URL_MARK = re.compile(r"http|www\.|\.com|\.org|\.net|\.htm|@")  # searched in lowered text: faster than re.IGNORECASE
 
 
 def _char_classes(line: str) -> tuple[int, int, int]:
@@ -141,8 +142,7 @@ def _capitalized(line: str) -> int:
 
 
 def _has_url(line: str) -> bool:
-    lowered = line.lower()
-    return any(mark in lowered for mark in _URL_MARKS)
+    return URL_MARK.search(line.lower()) is not None
 
 
 def _window_mean(series: np.ndarray, width: int) -> np.ndarray:
@@ -190,7 +190,7 @@ def doc_features(lines: Sequence[str], p_remove: np.ndarray) -> np.ndarray:
         sum(len(line) < 30 for line in kept) / per_line,
         sum(count - 1 for count in counts.values()) / per_line,
         sum(LIST_MARK.match(line) is not None for line in kept) / per_line,
-        (sum(map(str.isalpha, words)) + sum(1 for w in words if not w.isalpha() and ALPHA.search(w))) / max(n_words, 1),
+        (sum(map(str.isalpha, words)) + sum(1 for w in filterfalse(str.isalpha, words) if ALPHA.search(w))) / max(n_words, 1),
         sum(map(STOP_WORDS.__contains__, lowered)) / max(n_words, 1),
         (text.count("#") + text.count("...") + text.count("…")) / max(n_words, 1),
         dup_chars / chars,

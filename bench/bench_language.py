@@ -39,7 +39,7 @@ def documents(labels: str) -> list[tuple[str, str]]:
 def identifiers() -> dict:
     from prox.text.language import identify
 
-    found = {"pycld2 (prox)": identify}
+    found = {"pycld2 (prox)": lambda text: identify(text, size=None)}
     try:
         from py3langid.langid import classify
 

@@ -23,11 +23,12 @@ def sample(text: str, size: int = SAMPLE) -> str:
     return "\n".join((text[:third], text[middle - third // 2 : middle + third // 2], text[-third:]))
 
 
-def identify(text: str) -> str:
-    """The language code of ``text`` (``en``, ``zh``, ``pl``, ...), or ``und`` when CLD2 cannot tell."""
+def identify(text: str, size: int | None = SAMPLE) -> str:
+    """The language code of ``text`` (``en``, ``zh``, ``pl``, ...), or ``und`` when CLD2 cannot tell; it reads a
+    sample of ``size`` characters (None: all of it)."""
     import pycld2
 
-    piece = sample(text).encode("utf-8", "replace").decode("utf-8")  # a lone surrogate becomes "?"
+    piece = (sample(text, size) if size else text).encode("utf-8", "replace").decode("utf-8")  # a lone surrogate: "?"
     try:
         _, _, details = pycld2.detect(piece)
     except pycld2.error:  # bytes CLD2 refuses (control characters, lone surrogates): read what remains

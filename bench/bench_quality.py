@@ -70,9 +70,7 @@ def load(labels: str, pages: int) -> tuple[dict, dict]:
             train[name], evaluation[name] = labelled.split()
         else:
             raw_name = next(n for n, (f, _) in LINE_SETS.items() if f == raw)
-            held = {item.id for item in evaluation[raw_name].items}
-            pick = lambda keep: LabelledSet(labelled.path, "lines", tuple(i for i in labelled.items if (i.id in held) == keep))  # noqa: E731
-            train[name], evaluation[name] = pick(False), pick(True)
+            train[name], evaluation[name] = labelled.split_as(evaluation[raw_name])
     path = os.path.join(labels, MULTILINGUAL[0])
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         language = {record["id"]: record["lang"] for record in map(json.loads, handle)}

@@ -32,16 +32,12 @@ SETS = (  # (file, kind, the raw set whose split decides, when the pages are its
 
 def training_splits(labels: str) -> dict:
     """Each set's training split, the extracted sets split as their raw pages are."""
-    from prox.adapt.labels import LabelledSet, read_labelled
+    from prox.adapt.labels import read_labelled
 
-    splits, train = {}, {}
+    validation, train = {}, {}
     for name, kind, raw in SETS:
         labelled = read_labelled(os.path.join(labels, name), kind)
-        if raw is None:
-            train[name], splits[name] = labelled.split()
-        else:
-            ids = {item.id for item in train[raw].items}
-            train[name] = LabelledSet(labelled.path, kind, tuple(item for item in labelled.items if item.id in ids))
+        train[name], validation[name] = labelled.split() if raw is None else labelled.split_as(validation[raw])
     return train
 
 

@@ -152,3 +152,15 @@ def test_language_lands_in_the_metadata_and_the_card(tmp_path):
                                                                              **{f"zh-{i}": "zh" for i in range(3)}, "en": "en"}
     data = yaml.safe_load((tmp_path / "run" / "README.md").read_text(encoding="utf-8").split("---\n")[1])
     assert data["language"] == ["pl", "zh", "en"]
+
+
+def test_the_same_pages_in_another_form_split_as_the_originals():
+    from prox.adapt.labels import LabelledDoc, LabelledSet
+
+    raw = LabelledSet("raw", "docs", tuple(LabelledDoc(str(i), f"page {i}", True) for i in range(20)))
+    extracted = LabelledSet("extracted", "docs", tuple(LabelledDoc(str(i), f"text {i}", True) for i in range(0, 20, 2)))
+    raw_train, raw_validation = raw.split()
+    train, validation = extracted.split_as(raw_validation)
+    held = {item.id for item in raw_validation.items}
+    assert {i.id for i in validation.items} == held & {i.id for i in extracted.items}
+    assert not {i.id for i in train.items} & held and len(train.items) + len(validation.items) == 10

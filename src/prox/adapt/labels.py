@@ -47,6 +47,14 @@ class LabelledSet:
         return pick(order[:cut]), pick(order[cut:])
 
 
+    def split_as(self, validation: "LabelledSet") -> tuple["LabelledSet", "LabelledSet"]:
+        """(train, validation) with an item in validation when ``validation`` holds its id: the same pages in
+        another form (after an HTML extractor, say) split as the originals, so no page is seen in either form."""
+        held = {item.id for item in validation.items}
+        pick = lambda inside: LabelledSet(self.path, self.kind, tuple(i for i in self.items if (i.id in held) == inside))  # noqa: E731
+        return pick(False), pick(True)
+
+
 class LabelError(ValueError):
     """A labelled file that cannot be used as one, with the file and line."""
 

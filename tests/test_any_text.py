@@ -97,7 +97,7 @@ def test_the_teaser_goes_and_its_sentence_stays():
             "The council met on Tuesday to discuss the new budget for the schools and the roads. Read more »\n"
             "The mayor said [citation needed] that taxes would not rise this year, whatever the council decides.\n"
             "Continue reading...")
-    for preset in ("heuristic",):
+    for preset in WRITERS:
         result = prox.Refiner(preset=preset, stages=["chunk"]).refine([text])[0]
         program = "\n".join(result.chunk_programs)
         assert 'normalize(source_str="Read more »", target_str="")' in program

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from prox.program.operations import Normalize, RemoveLines
 from prox.program.words import word_units
@@ -283,7 +283,13 @@ class HeuristicWriter:
                 operations.append(RemoveLines(run_start, previous))
                 run_start = None
             previous = number
-        teasers = {match.group().strip() for (_, line), remove in zip(pairs, flags) if not remove
-                   if any(word in line.lower() for word in TEASER_WORDS) for match in TEASER.finditer(line)}
-        operations += [Normalize(teaser, "") for teaser in sorted(teasers, key=lambda t: (-len(t), t))]
+        operations += teaser_normalizations(line for (_, line), remove in zip(pairs, flags) if not remove)
         return "\n".join(str(op) for op in operations) or "skip_chunk()"
+
+
+def teaser_normalizations(kept_lines: Iterable[str]) -> list[Normalize]:
+    """``normalize`` operations that delete the teasers found in the lines a program keeps, longest first (so
+    "Read more »" goes before a "Read more" inside it)."""
+    teasers = {match.group().strip() for line in kept_lines if any(word in line.lower() for word in TEASER_WORDS)
+               for match in TEASER.finditer(line)}
+    return [Normalize(teaser, "") for teaser in sorted(teasers, key=lambda t: (-len(t), t))]

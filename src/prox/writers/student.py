@@ -13,10 +13,10 @@ from collections import OrderedDict
 from typing import Optional, Sequence
 
 from prox.program.operations import RemoveLines
+from prox.program.words import word_units
 from prox.text.chunker import Chunk, numbered_lines
 from prox.text.language import rules_language
-from prox.program.words import word_units
-from prox.writers.heuristic import MIN_CONTENT_UNITS
+from prox.writers.heuristic import MIN_CONTENT_UNITS, teaser_normalizations
 from prox.writers.base import Written
 
 MANIFEST = "student.json"  # the file that makes a folder a student
@@ -68,6 +68,7 @@ class StudentWriter:
         return [Written(self._program(pairs, p)) for pairs, p in zip(numbered, scores)]
 
     def _program(self, pairs: list[tuple[int, str]], p_remove) -> str:
+        """``remove_lines`` over each run of removed lines, then ``normalize`` for the teasers left in kept lines."""
         if not pairs:
             return "skip_chunk()"
         operations, start = [], None
@@ -80,6 +81,8 @@ class StudentWriter:
                 start = None
         if start is not None:
             operations.append(RemoveLines(start, end))
+        threshold = self.student.line_threshold
+        operations += teaser_normalizations(line for (_, line), p in zip(pairs, p_remove) if p < threshold)
         return "\n".join(str(op) for op in operations) or "skip_chunk()"
 
     def _p_remove(self, pages: list[list[str]]) -> list:

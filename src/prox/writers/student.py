@@ -2,8 +2,10 @@
 
 Doc level: ``drop_doc()`` when P(drop) reaches the student's threshold, with P(drop) stored so
 ``prox execute --drop-threshold`` can re-decide. Chunk level: ``remove_lines`` over each run of lines
-whose P(remove) reaches the line threshold. Like the heuristic it has no token budget: it reads the
-whole document as one chunk, so every line is judged in its page.
+whose P(remove) reaches the line threshold, and ``normalize`` for teasers ("Read more »") in the lines it
+keeps. Like the heuristic it has no token budget: it reads the whole document as one chunk, so every line is
+judged in its page. The doc model judges documents in the languages it learned (``doc_languages``); others
+are dropped only when too little content is left, so no page is dropped for its language.
 """
 
 from __future__ import annotations

@@ -121,6 +121,7 @@ FILTERS = {
     "gopher_repetition": "Gopher repetition filter (datatrove GopherRepetitionFilter)",
     "fineweb": "FineWeb quality filter (datatrove FineWebQualityFilter)",
     "line_rules": "prox's boilerplate line rules",
+    "length": "prox's check for pages outside English (or outside a student's doc languages)",
 }
 RULES = {
     "gopher_short_doc": "too few words (the heuristic preset's minimum is 80)",
@@ -142,6 +143,7 @@ RULES = {
     "dup_line_frac": "too many duplicated lines",
     "dup_line_char_frac": "too many characters in duplicated lines",
     "all_boilerplate": "every line is boilerplate: no content is left to judge",
+    "short_content": "under 50 words of content are left (two characters of Chinese, Japanese or Thai count as a word)",
     "empty": "no text left to judge",
     "failed": "the filter failed the document without naming a rule",
 }

@@ -1,11 +1,13 @@
 """The heuristic writer: rule-based programs in the ProX language, with no model.
 
-It is the offline default and the rule-based baseline of the paper. Doc level: datatrove's Gopher
-quality and repetition filters and FineWeb's quality filter decide ``drop_doc()``, on the lines the
-line rules keep. Chunk level: a line
+It is the rule-based baseline of the paper, with no model. Doc level: datatrove's Gopher quality and
+repetition filters and FineWeb's quality filter decide ``drop_doc()`` for English pages, on the lines the
+line rules keep; a page in another language is dropped only when too little content is left (no page is
+dropped for its language). Chunk level: a line
 classifier in the spirit of C4's line rules, but aware of context (navigation comes in runs of short,
 unpunctuated lines; link bars hold separators; legal, cookie and share notices have their own words)
-writes ``remove_lines`` for boilerplate lines, and ``normalize`` deletes common in-line noise.
+writes ``remove_lines`` for boilerplate lines (a table row is judged by its cells, wrapped prose is prose, and
+length is counted in words of any script), and ``normalize`` deletes teasers inside the lines it keeps.
 """
 
 from __future__ import annotations

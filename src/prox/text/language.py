@@ -3,7 +3,7 @@
 Rules that hold for one language only (English stop words, Gopher's and FineWeb's thresholds) judge only
 documents in it, as FineWeb-2 sets its filters per language. CLD2 was chosen over py3langid and lingua on
 the shared label sets (``docs/benchmarks.md``, "Language identification"): as accurate on English, Chinese,
-Greek, Polish and Russian pages, and 10x / 200x faster. It reads a sample of the page (its head, middle
+Greek, Polish and Russian pages, and 11x and 40x faster. It reads a sample of the page (its head, middle
 and tail, :data:`SAMPLE` characters in all), which keeps the cost flat however long the document, and
 sees the menus of a raw page as well as its article.
 """

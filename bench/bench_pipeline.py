@@ -57,7 +57,8 @@ def run(size: int, stages: str, corpus: str | None, checkpoint_every: int) -> di
         nbytes = write_corpus(source, size, corpus)
         start = time.perf_counter()
         process = subprocess.Popen([sys.executable, "-m", "prox.cli", "refine", source, "-o", os.path.join(folder, "run"),
-                                    "--stages", stages, "--checkpoint-every", str(checkpoint_every), "--no-progress"],
+                                    "--stages", stages, "--checkpoint-every", str(checkpoint_every), "--no-progress",
+                                    "--preset", "heuristic"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(process.pid, 0)  # this process's own peak, not a running maximum
         wall = time.perf_counter() - start

@@ -35,13 +35,19 @@ BOILERPLATE = re.compile(  # searched in lowered lines: faster than a case-blind
     r"add to (cart|basket|wishlist)|free shipping|search( this site| for)?:?$|menu$)",
 )
 # teasers and editing marks inside a line of content: normalized away, not a reason to delete the sentence
-TEASER = re.compile(
-    r"\[\s*(read more|more|edit|citation needed)\s*\]|\((opens in (a )?new window|click to enlarge)\)|"
+TEASER = re.compile(  # within one line ([^\S\n], not \s), so it can search many lines joined
+    r"\[[^\S\n]*(read more|more|edit|citation needed)[^\S\n]*\]|\((opens in (a )?new window|click to enlarge)\)|"
     r"(\b(click here to (read|see|view) (more|the rest)|read more|read the rest( of this (entry|post|article))?|"
-    r"continue reading)\b|\bclick here\b)(\s*(\.{3}|…|»|→|>>|›))?|\bshare this:",
+    r"continue reading)\b|\bclick here\b)([^\S\n]*(\.{3}|…|»|→|>>|›))?|\bshare this:",
     re.IGNORECASE,
 )
-TEASER_WORDS = ("more", "edit", "citation", "new window", "enlarge", "click", "read", "share")  # a cheap test first
+TEASER_LOWER = re.compile(TEASER.pattern)  # the same, searched in lowered text
+TEASER_HINTS = ("read more", "click here", "continue reading", "read the rest", "share this:", "[", "(opens in", "(click to")
+
+
+def _may_tease(lowered: str) -> bool:
+    """Whether lowered text may hold a teaser: substring tests in C, so most pages skip the regex."""
+    return any(hint in lowered for hint in TEASER_HINTS)
 
 
 def table_row(line: str) -> str | None:
@@ -138,9 +144,9 @@ class LineRules:
 def _without_teasers(line: str, min_words: int) -> str:
     """``line`` less its teasers when what remains is a sentence of its own ("... more. Read more »"); a line
     that is little more than a teaser ("Read more", "Click here to subscribe") stays as it is."""
-    if not any(word in line for word in TEASER_WORDS) or TEASER.search(line) is None:
+    if not _may_tease(line) or TEASER_LOWER.search(line) is None:
         return line
-    rest = TEASER.sub(" ", line)
+    rest = TEASER_LOWER.sub(" ", line)
     return rest if len(rest.split()) > min_words else line
 
 
@@ -292,6 +298,13 @@ class HeuristicWriter:
 def teaser_normalizations(kept_lines: Iterable[str]) -> list[Normalize]:
     """``normalize`` operations that delete the teasers found in the lines a program keeps, longest first (so
     "Read more »" goes before a "Read more" inside it)."""
-    teasers = {match.group().strip() for line in kept_lines if any(word in line.lower() for word in TEASER_WORDS)
-               for match in TEASER.finditer(line)}
+    text = "\n".join(kept_lines)
+    lowered = text.lower()
+    if not _may_tease(lowered):
+        return []
+    if len(lowered) == len(text):  # positions agree: search the lowered text (a case-blind regex is slower)
+        found = (text[m.start():m.end()] for m in TEASER_LOWER.finditer(lowered))
+    else:
+        found = (m.group() for m in TEASER.finditer(text))
+    teasers = {teaser.strip() for teaser in found}
     return [Normalize(teaser, "") for teaser in sorted(teasers, key=lambda t: (-len(t), t))]

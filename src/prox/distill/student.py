@@ -158,9 +158,9 @@ def languages_of(docs: Sequence[Doc]) -> tuple:
     """The languages with at least ``LANGUAGE_DOCS`` of ``docs`` (CLD2's codes): what the doc model can judge."""
     from collections import Counter
 
-    from prox.text.language import identify
+    from prox.text.language import rules_language
 
-    counts = Counter(identify(d.text) for d in docs)
+    counts = Counter(rules_language(d.text) for d in docs)
     return tuple(sorted(code for code, n in counts.items() if n >= LANGUAGE_DOCS))
 
 

@@ -73,14 +73,13 @@ class LineSignals:
     flags: list[bool]
     runs_on: list[bool]  # the line is wrapped: its sentence goes on in the next line
 
-    def paragraphs(self, keep: Sequence[bool] | None = None) -> str:
-        """The lines (those ``keep`` marks, default those the rules keep) with wrapped lines joined and table rows
-        as their cells: the text as paragraphs, which is what per-line document filters were made for."""
-        keep = [not f for f in self.flags] if keep is None else keep
+    def paragraphs(self) -> str:
+        """The lines the rules keep, wrapped lines joined and table rows as their cells: the text as paragraphs,
+        which is what per-line document filters (FineWeb's, Gopher's) were made for."""
         out: list[str] = []
         joining = False
-        for line, kept, on in zip(self.content, keep, self.runs_on):
-            if not kept:
+        for line, removed, on in zip(self.content, self.flags, self.runs_on):
+            if removed:
                 joining = False
                 continue
             if joining and out:
@@ -201,8 +200,8 @@ FILTER_SETTINGS = {
 }
 FILTERS = ("gopher_quality", "fineweb")  # the default doc filters, in the order they are tried
 # Their thresholds were set on English (stop words, words per line, punctuation), so they judge English pages
-# only; a page in another language, or one CLD2 cannot place, is held to what holds in every language: some
-# content, counted in words of any script (``word_units``).
+# only (and ASCII text CLD2 cannot place: ``rules_language``); a page in another language is held to what holds
+# in every language: some content, counted in words of any script (``word_units``).
 FILTER_LANGUAGES = ("en",)
 MIN_CONTENT_UNITS = 50
 

@@ -53,10 +53,9 @@ class StudentWriter:
         p_drop = self.student.p_drop([pages[i] for i in judged], [scores[i] for i in judged])
         if p_drop is None:
             return [Written("keep_doc()") for _ in documents]
-        written = [self._neutral(lines, p) for lines, p in zip(pages, scores)]
-        for i, p in zip(judged, p_drop):
-            written[i] = Written("drop_doc()" if p >= self.student.doc_threshold else "keep_doc()", drop_probability=round(float(p), 6))
-        return written
+        decided = {i: Written("drop_doc()" if p >= self.student.doc_threshold else "keep_doc()", drop_probability=round(float(p), 6))
+                   for i, p in zip(judged, p_drop)}
+        return [decided[i] if i in decided else self._neutral(pages[i], scores[i]) for i in range(len(documents))]
 
     def _neutral(self, lines: list[str], p_remove) -> Written:
         content = "\n".join(line for line, p in zip(lines, p_remove) if p < self.student.line_threshold)

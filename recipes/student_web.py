@@ -19,7 +19,7 @@ import time
 # remove a line at P(remove) >= 0.5. On out-of-fold predictions of the training splits (two folds by page), 0.6
 # keeps more extracted content (Dragnet 0.963 against 0.948, CleanEval 0.912 against 0.887) for at most 0.004 macro
 # F1 on the raw sets, but on the multilingual pages (never trained on) it loses to the heuristic in Chinese and
-# Polish, where 0.5 beats it on every set (docs/benchmarks.md); --drop-threshold and line_threshold re-decide.
+# Polish, where 0.5 beats it on every set (bench/bench_thresholds.py, docs/benchmarks.md); line_threshold re-decides.
 LINE_THRESHOLD = 0.5
 SETS = (  # (file, kind, the raw set whose split decides, when the pages are its pages after an extractor)
     ("boilerplate_lines_dev.jsonl.gz", "lines", None),

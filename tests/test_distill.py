@@ -201,3 +201,18 @@ def test_bad_student_folders_and_sources_are_clear_errors(tmp_path):
     assert result.exit_code == 2 and "no training examples" in result.output
     with pytest.raises(ValueError):
         Student.fit(Examples())
+
+
+def test_several_files_after_one_flag_and_a_warning_for_too_few(tmp_path):
+    """``--lines A B`` reads B as line labels too (a source is told apart by its fields), and a student made from a
+    few dozen examples says so."""
+    from prox.cli import app
+
+    first = write_lines(tmp_path / "a.jsonl", pages(30, seed=1))
+    second = write_lines(tmp_path / "b.jsonl", pages(20, seed=2))
+    docs = write_docs(tmp_path / "d.jsonl", pages(40, seed=3, spam=0.5))
+    result = CliRunner().invoke(app, ["distill", "--lines", str(first), str(second), str(docs), "-o", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    training = json.loads((tmp_path / "s" / "student.json").read_text())["training"]
+    assert training["pages"] == 50 and training["docs"] == 40
+    assert "learned from 50 pages" in result.output and "learned from 40 labelled documents" in result.output

@@ -506,18 +506,17 @@ def train(
 
 @command()
 def distill(
-    sources: List[str] = typer.Argument(None, help="Annotation records (prox derive / prox annotate output) or finished prox refine / prox execute folders: a run's stored programs teach the student to imitate its writer."),
+    sources: List[str] = typer.Argument(None, help="Annotation records (prox derive / prox annotate output), finished prox refine / prox execute folders (a run's stored programs teach the student to imitate its writer), or label files (told apart by their fields; docs/formats.md)."),
     output: str = typer.Option(..., "--output", "-o", help="Student folder: loads wherever a model does (--doc-model DIR --chunk-model DIR, -w DIR)."),
-    lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags) -> the line model."),
-    docs: List[str] = typer.Option([], "--docs", help="Doc-labelled JSONL (text + keep) -> the doc model."),
+    lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags) -> the line model. Repeat the flag for several files (or list them as SOURCES)."),
+    docs: List[str] = typer.Option([], "--docs", help="Doc-labelled JSONL (text + keep) -> the doc model. Repeat the flag for several files (or list them as SOURCES)."),
     rounds: Optional[int] = typer.Option(None, help="Boosting rounds of the line model (default 300)."),
     page_share: Optional[float] = typer.Option(None, help="Weight of line-labelled pages among the doc model's examples, as a share of the labelled documents' (default 0.5; 0: documents only)."),
 ) -> None:
     """Distill a fast student (LightGBM) from labels or from another writer's run: it writes ProX programs at rule speed."""
     from prox.adapt.labels import LabelError
     from prox.distill.sources import gather
-    from prox.distill.student import Student
-
+    from prox.distill.student import Student, too_few
     from prox.progress import Display
 
     try:
@@ -540,6 +539,8 @@ def distill(
     table.add_row("line model", "yes" if student.line_model is not None else "no")
     table.add_row("doc model", "yes" if student.doc_model is not None else student.info.get("docs_skipped", "no (no documents)"))
     console.print(table)
+    for warning in too_few(student.info):
+        console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
 
 
 @command()

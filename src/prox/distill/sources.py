@@ -148,11 +148,28 @@ def from_run(folder: str) -> Examples:
     return examples.count(folder)
 
 
+def label_kind(path: str) -> str | None:
+    """``lines`` or ``docs`` when ``path``'s first record is a labelled page or document (and no annotation
+    record, which has a ``level``), else None."""
+    for item in read_records(expand([path])):
+        data = item.data if isinstance(item, Record) else {}
+        if "level" in data or "keep" not in data:
+            return None
+        return "lines" if "lines" in data else "docs" if "text" in data else None
+    return None
+
+
 def gather(sources: Iterable[str] = (), lines: Iterable[str] = (), docs: Iterable[str] = ()) -> Examples:
-    """All examples of ``sources`` (annotation record files or run folders) and of labelled files."""
+    """All examples of ``sources`` (annotation record files, run folders, or label files, told apart by their
+    fields) and of the files given as line or doc labels."""
     examples = Examples()
     for source in sources:
         if not os.path.exists(source):
             raise FileNotFoundError(f"no such input: {source}")
-        examples.extend(from_run(source) if is_run_folder(source) else from_annotations(source))
+        if is_run_folder(source):
+            examples.extend(from_run(source))
+        elif kind := label_kind(source):
+            examples.extend(from_label_files(*(([source], ()) if kind == "lines" else ((), [source]))))
+        else:
+            examples.extend(from_annotations(source))
     return examples.extend(from_label_files(lines, docs))

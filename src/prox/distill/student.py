@@ -37,6 +37,10 @@ DOC_ROUNDS = 150
 PAGE_SHARE = 0.5
 PAGE_CONTENT_WORDS = 50  # a line-labelled page is a document to keep when its kept lines hold this many words
 LANGUAGE_DOCS = 20  # the doc model judges the languages it saw this many labelled documents in
+# below these a student is warned about: with fewer, its figures on held-out pages swing with the sample (students
+# from 80 and from 1,000 training pages of CleanEval differ by 0.05 macro F1 on Dragnet, docs/benchmarks.md)
+FEW_PAGES = 200
+FEW_DOCS = 200
 
 
 def _boost(lightgbm, params: dict, data, rounds: int, name: str):
@@ -152,6 +156,17 @@ class Student:
                   for key in ("line_model", "doc_model")}
         return cls(models["line_model"], models["doc_model"], float(manifest["line_threshold"]),
                    float(manifest["doc_threshold"]), manifest.get("training", {}), tuple(manifest.get("doc_languages") or ()))
+
+
+def too_few(info: dict) -> list[str]:
+    """Warnings for a student that learned from too few examples (``Student.info``)."""
+    warnings = []
+    if 0 < info.get("pages", 0) < FEW_PAGES:
+        warnings.append(f"the line model learned from {info['pages']} pages: fewer than {FEW_PAGES} rarely carry over to other sites")
+    labelled = info.get("docs", 0)
+    if "docs" in info and labelled < FEW_DOCS:
+        warnings.append(f"the doc model learned from {labelled} labelled documents: fewer than {FEW_DOCS} rarely carry over")
+    return warnings
 
 
 def languages_of(docs: Sequence[Doc]) -> tuple:

@@ -14,12 +14,30 @@ from rich.table import Table
 from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS
 from prox.settings import DEFAULT_PRESET
 
-app = typer.Typer(help="Refine pre-training corpora by programming every example (ProX).", no_args_is_help=True)
+app = typer.Typer(help="Refine pre-training corpora by programming every example (ProX).", no_args_is_help=True,
+                  rich_markup_mode=None)  # click's plain help: wrapped, never cut, no markup read in "[hf]"
 console = Console(stderr=True)
 # what a user's mistake raises (a missing or unreadable file, a bad path, a bad value, a missing extra,
 # a model that cannot be loaded, a run folder that is not one): one line and exit status 2, never a traceback
 # (PROX_TRACEBACK=1 shows it)
 USER_ERRORS: tuple = (OSError, ValueError, ImportError)
+# the order of ``prox --help``: the main path first (refine, look at it, publish it), then making models
+COMMANDS = ("refine", "refine-text", "execute", "summary", "show", "report", "card", "evaluate", "annotate", "derive",
+            "train", "distill", "chunk", "version")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from prox import __version__
+
+        typer.echo(f"prox {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
+    """Refine pre-training corpora by programming every example (ProX)."""
 
 
 def command(*args, **kwargs):
@@ -565,8 +583,7 @@ def show(
     seed: int = typer.Option(0, help="Seed of the sample."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per document: its decision, programs and every line with what happened to it."),
 ) -> None:
-    """Show documents' diffs: on a terminal removed lines struck through and normalizations marked; in a pipe
-    or file, every line marked in its first column (- removed, ~ normalized, space kept)."""
+    """Show documents' diffs: on a terminal removed lines struck through and normalizations marked; in a pipe or file, every line marked in its first column (- removed, ~ normalized, space kept)."""
     from prox.report.run import load
     from prox.report.terminal import as_json as json_line
     from prox.report.terminal import show as print_docs
@@ -645,15 +662,19 @@ def _flag_without_type(get_help_option):
     return tidy
 
 
-def main() -> None:
-    import os
+def build():
+    """The ``prox`` click group as users see it: commands in ``COMMANDS`` order, tidy help pages."""
+    command = typer.main.get_command(app)
+    command.commands = {name: command.commands[name] for name in COMMANDS}
+    tidy_help(command)
+    return command
 
+
+def main() -> None:
     # transformers' advice that PyTorch is missing means nothing to a command that runs no model; one that
     # needs torch says so itself (the [hf] extra)
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
-    command = typer.main.get_command(app)
-    tidy_help(command)
-    command()
+    build()()
 
 
 if __name__ == "__main__":

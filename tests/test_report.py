@@ -116,7 +116,7 @@ def test_report_explains_the_run_settings_reasons_rejects_and_charts(tmp_path):
     assert orders == list(range(14)) and len(changes) == 14 and all(0 <= c <= 1 for c in changes)
     assert '<select id="sort">' in page and "a dropped document counts as 100%" in page
     # figures the pipeline records in newer runs are shown when present
-    stats.update(duration_seconds=4000.5, invocations=3, documents_this_run=5, started=1767225600.0,
+    stats.update(seconds=4000.5, invocations=3, last_invocation={"seconds": 12.5, "documents": 5}, started=1767225600.0,
                  finished="2026-01-01T01:06:40+00:00")
     (run / "stats.json").write_text(json.dumps(stats))
     page = Path(write_report(str(run))).read_text(encoding="utf-8")

@@ -80,11 +80,18 @@ def test_summary_and_refine_print_json_for_scripts(tmp_path):
     assert refined.returncode == 0, refined.stderr
     figures = json.loads(refined.stdout)
     assert figures == json.loads((run / "stats.json").read_text())
-    assert figures["read"] == 4 and figures["documents_this_run"] == 4 and figures["invocations"] == 1
+    assert figures["read"] == 4 and figures["last_invocation"]["documents"] == 4 and figures["invocations"] == 1
     again = json.loads(prox("summary", str(run), "--json").stdout)
-    assert again["kept"] == figures["kept"] and again["documents_this_run"] == 4
+    assert again["kept"] == figures["kept"] and again["last_invocation"]["documents"] == 4
+    card = (run / "README.md").read_text()
     resumed = json.loads(prox("refine", str(source), "-o", str(run), "--json").stdout)
-    assert resumed["documents_this_run"] == 0 and resumed["docs_per_second"] == 0 and resumed["invocations"] == 2
+    assert resumed["last_invocation"]["documents"] == 0 and resumed["invocations"] == 2
+    # a resume with nothing to do publishes the run's figures, not its own: all 4 documents over both invocations
+    assert resumed["seconds"] >= figures["seconds"] and resumed["docs_per_second"] == round(4 / resumed["seconds"], 3)
+    resumed_card = (run / "README.md").read_text()
+    assert "| run time in seconds, all invocations |" in resumed_card and "| documents per second, all invocations |" in resumed_card
+    assert "documents this invocation" not in resumed_card and "| invocations | 2 |" in resumed_card
+    assert card.count("| documents read | 4 |") == resumed_card.count("| documents read | 4 |") == 1
     assert "Stats:" not in refined.stderr  # datatrove's statistics went to the run's logs, not the terminal
     logs = "".join(p.read_text() for p in (run / "logs" / "logs").glob("*.log"))
     assert logs.count("Stats: {read: 4}") == 1

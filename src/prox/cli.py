@@ -317,12 +317,15 @@ def print_summary(summary: dict, title: str) -> None:
         busy, tokens = figures["seconds"], figures["input_tokens"] + figures["output_tokens"]
         shown = f"{rate(figures['documents'], busy)} docs/s" + (f", {rate(tokens, busy)} tokens/s" if tokens else "")
         table.add_row(f"{stage} stage", f"{shown} ({figures['documents']:,} docs in {busy:,.1f} s)" if busy else "-")
-    if summary.get("seconds") is not None and summary.get("documents_this_run") is not None:
-        done, seconds = summary["documents_this_run"], summary["seconds"]
-        table.add_row("this run", f"{done:,} docs in {seconds:,.1f} s, {rate(done, seconds)} docs/s" if done
-                      else f"nothing left to do ({seconds:,.1f} s): all {summary['read']:,} were done before")
-    if summary.get("invocations", 0) > 1:
-        table.add_row("all runs", f"{summary['invocations']} invocations, {summary['duration_seconds']:,.1f} s")
+    last = summary.get("last_invocation") or {}
+    if summary.get("invocations", 0) > 1 and last:
+        done = last["documents"]
+        table.add_row("this invocation", f"{done:,} docs in {last['seconds']:,.1f} s, {rate(done, last['seconds'])} docs/s" if done
+                      else f"nothing left to do ({last['seconds']:,.1f} s): all {summary['read']:,} were done before")
+    if summary.get("seconds") is not None:
+        runs = f"{summary['invocations']} invocations, " if summary.get("invocations", 0) > 1 else ""
+        table.add_row("this run", f"{runs}{summary['read']:,} docs in {summary['seconds']:,.1f} s, "
+                      f"{rate(summary['read'], summary['seconds'])} docs/s")
     table.add_row("kept + dropped + rejected = read", "yes" if summary["balanced"] else "[red]NO[/red]")
     console.print(table)
 

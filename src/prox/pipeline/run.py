@@ -292,20 +292,23 @@ def _identity(settings: dict) -> dict:
 
 
 def summarize(output: str, seconds: Optional[float] = None) -> dict:
-    """The run's figures from its committed parts (exact across resumes), with the times of its invocations
-    (``logs/invocations.jsonl``): the last one's seconds, documents and docs/s, and the run's total; also
-    written to stats.json. ``seconds``: the last invocation's, for a run with no record of its invocations."""
+    """The run's figures from its committed parts (exact across resumes) and its invocations' times
+    (``logs/invocations.jsonl``): ``seconds`` and ``docs_per_second`` are the run's, over all its invocations, so a
+    resume that found nothing to do publishes the run's figures, not its own; ``last_invocation`` says what the last
+    one added. Also written to stats.json. ``seconds``: the run's, for a run with no record of its invocations."""
     import fsspec
 
     from prox.pipeline.checkpoints import Checkpoints
 
     stats = RunStats.merge(Checkpoints(f"{output}/checkpoints").parts())
     runs = invocations(output)
-    last = runs[-1] if runs else {"seconds": seconds, "documents": stats.read if seconds else None}
-    summary = stats.summary(last["seconds"], last["documents"])
+    total = sum(r["seconds"] for r in runs) if runs else seconds
+    summary = stats.summary(total)
     if runs:
-        summary.update(invocations=len(runs), duration_seconds=round(sum(r["seconds"] for r in runs), 3),
-                       started=runs[0]["started"], finished=runs[-1]["finished"])
+        last = runs[-1]
+        summary.update(invocations=len(runs), started=runs[0]["started"], finished=last["finished"], last_invocation={
+            "seconds": last["seconds"], "documents": last["documents"],
+            "docs_per_second": round(last["documents"] / last["seconds"], 3) if last["seconds"] else None})
     with fsspec.open(f"{output}/stats.json", "w", auto_mkdir=True) as handle:
         json.dump(summary, handle, indent=2)
     return summary

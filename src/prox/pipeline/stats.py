@@ -84,9 +84,9 @@ class RunStats:
     def balanced(self) -> bool:
         return self.kept + self.dropped + self.rejected == self.read
 
-    def summary(self, seconds: float | None = None, documents: int | None = None) -> dict:
-        """The figures a person reads: counts, shares, docs/s and tokens/s per stage, and the last invocation's
-        ``seconds`` and ``documents`` (what it added: a resumed run that found all done added none)."""
+    def summary(self, seconds: float | None = None) -> dict:
+        """The figures a person reads: counts, shares, docs/s and tokens/s per stage, and the run's ``seconds``
+        (all its invocations) with the docs/s they make."""
         stages = {}
         for stage in STAGES:
             busy = self.stage_seconds[stage]
@@ -123,6 +123,5 @@ class RunStats:
             "tokens_out": sum(self.stage_output_tokens.values()),
             "stages": stages,
             "seconds": round(seconds, 3) if seconds is not None else None,
-            "documents_this_run": documents,
-            "docs_per_second": round(documents / seconds, 3) if seconds and documents is not None else None,
+            "docs_per_second": round(self.read / seconds, 3) if seconds else None,
         }

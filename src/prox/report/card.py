@@ -299,9 +299,9 @@ FIGURES = (  # label, stats.json key, how the value is shown
     ("share of words kept", "words_kept", "percent"), ("lines removed", "lines_removed", None),
     ("normalizations", "normalizations", None), ("programs", "programs", None),
     ("parse-error rate", "parse_error_rate", "percent"), ("tokens in", "tokens_in", None), ("tokens out", "tokens_out", None),
-    ("duration in seconds, all invocations", "duration_seconds", None), ("run time in seconds", "seconds", None),
-    ("invocations", "invocations", None), ("documents this invocation", "documents_this_run", None),
-    ("documents per second", "docs_per_second", None), ("started", "started", "time"), ("finished", "finished", "time"),
+    ("run time in seconds, all invocations", "seconds", None), ("invocations", "invocations", None),
+    ("documents per second, all invocations", "docs_per_second", None), ("started", "started", "time"),
+    ("finished", "finished", "time"),
 )
 
 

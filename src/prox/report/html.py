@@ -323,8 +323,9 @@ def _timing(report: RunReport) -> str:
     for key in ("started", "finished"):
         if (when := _when(s.get(key))) is not None:
             rows.append((key, escape(when)))
-    total, last = _number(s.get("duration_seconds")), _number(s.get("seconds"))
-    invocations, this_run, read = _count(s.get("invocations")), _count(s.get("documents_this_run")), _count(s.get("read"))
+    last_invocation = s.get("last_invocation") if isinstance(s.get("last_invocation"), dict) else {}
+    total, last = _number(s.get("seconds")), _number(last_invocation.get("seconds"))
+    invocations, this_run, read = _count(s.get("invocations")), _count(last_invocation.get("documents")), _count(s.get("read"))
     if total is not None:
         over = f" over {invocations:,} invocations" if invocations and invocations > 1 else ""
         rows.append(("duration", escape(f"{_duration(total)} wall time{over}")))

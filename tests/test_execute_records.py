@@ -110,3 +110,17 @@ def test_an_execute_run_resumes_and_refuses_other_settings(tmp_path):
     assert [again[k] for k in ("read", "kept", "dropped", "rejected")] == [first[k] for k in ("read", "kept", "dropped", "rejected")] == [3, 3, 0, 0]
     result = CliRunner().invoke(app, ["execute", str(source), "-o", str(tmp_path / "out"), "--short-words", "500"])
     assert result.exit_code == 2 and "short_words 10 -> 500" in result.output and "--force" in result.output
+
+
+def test_a_document_re_kept_by_a_threshold_says_it_is_unrefined(tmp_path):
+    """The doc stage dropped it, so no chunk program was ever written for it: kept by a lower bar, it comes out as it
+    came, and its reason says so rather than passing for a refined keep."""
+    data = record(0, doc_program="drop_doc()", chunk_program=None)
+    data["metadata"]["drop_probability"] = 0.7
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(data) + "\n")
+    assert execute([source], tmp_path / "a")["reasons"] == {"drop_doc": 1}
+    stats = execute([source], tmp_path / "b", Thresholds(drop_threshold=0.9))
+    assert stats["reasons"] == {"kept_unrefined": 1} and stats["kept"] == 1
+    (kept,) = read(tmp_path / "b/kept")
+    assert kept["text"] == data["raw_content"]

@@ -67,22 +67,29 @@ def fail(error, status: int = 2):
     raise typer.Exit(status)
 
 
-def check_outcome(read: int, rejected: int, where: str) -> None:
-    """A run that read nothing, or could read none of its records, did not do its job: exit status 1."""
+PLAIN_TEXT = (".txt", ".text", ".md", ".html", ".htm")
+
+
+def check_outcome(read: int, rejected: int, where: str, inputs: List[str] = ()) -> None:
+    """A run that read nothing, or could read none of its records, did not do its job: exit status 1 (with the
+    command for a plain text file, when that is what it was given)."""
     if read == 0:
         fail(f"{where}: no records were read from the inputs", 1)
     if rejected == read:
-        fail(f"{where}: all {read:,} records were rejected (see {where}/rejected*)", 1)
+        texts = [path for path in inputs if path.lower().endswith(PLAIN_TEXT)]
+        hint = (f"; {texts[0]} is plain text, and prox refine reads records (JSONL, Parquet, Arrow): "
+                f"`prox refine-text {texts[0]}` refines one text file") if texts else ""
+        fail(f"{where}: all {read:,} records were rejected (see {where}/rejected*){hint}", 1)
 
 
 @command()
 def execute(
     inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst) or Parquet files, folders, globs or fsspec URLs: records with stored programs (a prox refine run's kept/ and dropped/)."),
-    output: str = typer.Option(..., "--output", "-o", help="Run folder, as prox refine writes it: kept/, dropped/, rejected/, stats.json. Rerun the same command to resume."),
+    output: str = typer.Option(..., "--output", "-o", help="Run folder, as prox refine writes it: kept/, dropped/, rejected/ (when a record cannot be read), stats.json. Rerun the same command to resume."),
     drop_fraction: float = typer.Option(DROP_FRACTION, help="Drop a document when this share of its words was removed."),
     short_words: int = typer.Option(SHORT_WORDS, help="Drop a document left with at most this many words."),
     error_limit: int = typer.Option(ERROR_LIMIT, help="Keep a document unchanged when its chunk programs have this many errors."),
-    drop_threshold: Optional[float] = typer.Option(None, help="Re-decide the doc stage from stored metadata.drop_probability."),
+    drop_threshold: Optional[float] = typer.Option(None, help="Re-decide the doc stage from stored metadata.drop_probability. A document it keeps that the doc stage had dropped has no chunk program: it comes out unrefined, with reason kept_unrefined."),
     text_key: Optional[str] = typer.Option(None, help="Field with the original text (default: raw_content, else text)."),
     output_format: str = typer.Option("jsonl", "--format", help="jsonl, jsonl.gz, jsonl.zst or parquet."),
     limit: Optional[int] = typer.Option(None, help="Stop after this many records."),
@@ -210,7 +217,7 @@ def result_json(result) -> dict:
 @command()
 def refine(
     inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet or Arrow files, folders (Hugging Face dataset folders too), globs or fsspec URLs (s3://, gs://, hf://)."),
-    output: str = typer.Option(..., "--output", "-o", help="Run folder: kept/, dropped/, rejected/, stats.json, checkpoints. Rerun the same command to resume."),
+    output: str = typer.Option(..., "--output", "-o", help="Run folder: kept/, dropped/, rejected/ (when a record cannot be read), stats.json, checkpoints. Rerun the same command to resume."),
     preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [hf]), web or math (the ProX models, from the hub)."),
     doc_model: Optional[str] = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file."),
     chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
@@ -252,7 +259,7 @@ def refine(
         console.print(f"submitted to {executor}; when it is done, `prox summary {output}` prints the figures")
         return
     report_summary(summary, f"prox refine -> {output}", as_json)
-    check_outcome(summary["read"], summary["rejected"], output)
+    check_outcome(summary["read"], summary["rejected"], output, inputs)
 
 
 @command()

@@ -172,7 +172,8 @@ class _Job:
             return None
         record_invocation(self.output, started, time.perf_counter() - start, committed(self.output) - before)
         summary = self.summarize()
-        write_dataset_card(self.output)
+        if summary["kept"] + summary["dropped"]:  # a run that refined nothing publishes nothing
+            write_dataset_card(self.output)
         return summary
 
     @property

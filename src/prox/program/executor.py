@@ -83,6 +83,8 @@ REASONS = {
     "too_short": "too few words are left",
     "program_rejected": "the chunk programs had too many errors: the document is kept unchanged",
     "empty": "the document has no words",
+    "kept_unrefined": "kept by a new --drop-threshold although the doc stage had dropped it: the chunk stage never ran "
+                      "on it, so its text is as it came",
 }
 
 

@@ -82,6 +82,9 @@ def execute_stored(raw: str, programs: StoredPrograms, thresholds: Thresholds = 
         result = execute_chunk(raw, programs.chunks, **thresholds.chunk)
     if result is None:
         result = execute_doc(raw, "keep_doc()")
+    elif programs.chunks is None and not result.dropped and doc_program != programs.doc and programs.doc is not None \
+            and execute_doc(raw, programs.doc).dropped:  # re-kept by a threshold: no chunk program ever read it
+        result = ExecutionResult((result.text, False, "kept_unrefined", result.trace))
     return result, doc_reason
 
 

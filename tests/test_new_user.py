@@ -1,4 +1,5 @@
-"""The command line as a new user meets it: ``--version``, the main path first, help pages whole at 80 columns."""
+"""What a new user meets first: `--version`, the main path first, help pages whole at 80 columns, hints for the usual
+mistakes."""
 
 import re
 
@@ -51,3 +52,12 @@ def test_every_help_page_fits_80_columns_without_losing_text():
             for flag in getattr(param, "opts", []):
                 if flag.startswith("--"):
                     assert flag in result.output, (name, flag)
+
+
+def test_a_plain_text_file_is_pointed_to_refine_text_and_publishes_nothing(tmp_path):
+    page = tmp_path / "page.txt"
+    page.write_text("A title\nSome words of an article about rivers and bridges.\n")
+    result = CliRunner().invoke(build(), ["refine", str(page), "-o", str(tmp_path / "run")])
+    assert result.exit_code == 1, result.output
+    assert "all 2 records were rejected" in result.output and f"prox refine-text {page}" in result.output
+    assert not (tmp_path / "run" / "README.md").exists()  # a run that refined nothing writes no dataset card

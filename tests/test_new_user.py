@@ -61,3 +61,12 @@ def test_a_plain_text_file_is_pointed_to_refine_text_and_publishes_nothing(tmp_p
     assert result.exit_code == 1, result.output
     assert "all 2 records were rejected" in result.output and f"prox refine-text {page}" in result.output
     assert not (tmp_path / "run" / "README.md").exists()  # a run that refined nothing writes no dataset card
+
+
+def test_chunk_offline_suggests_what_chunk_takes(tmp_path, monkeypatch):
+    page = tmp_path / "page.txt"
+    page.write_text("one line\n")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = CliRunner().invoke(build(), ["chunk", str(page), "--tokenizer", "some-org/not-cached-anywhere"])
+    assert result.exit_code == 2 and "cannot load tokenizer" in result.output
+    assert "a local tokenizer folder" in result.output and "--preset" not in result.output

@@ -339,8 +339,8 @@ def print_summary(summary: dict, title: str) -> None:
 
 @command()
 def evaluate(
-    lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags), e.g. ../shared/labels/boilerplate_lines_dev.jsonl.gz."),
-    docs: List[str] = typer.Option([], "--docs", help="Doc-labelled JSONL (text + keep), e.g. ../shared/labels/doc_quality_dev.jsonl."),
+    lines: List[str] = typer.Option([], "--lines", help="Line-labelled JSONL (lines + keep flags; docs/formats.md). Repeat the flag for several files."),
+    docs: List[str] = typer.Option([], "--docs", help="Doc-labelled JSONL (text + keep; docs/formats.md). Repeat the flag for several files."),
     writer: List[str] = typer.Option([], "--writer", "-w", help="Writers side by side: a preset (student-web, heuristic, smollm2-web, web, math), a model folder or backend:model, e.g. transformers:runs/refiner, openai:name@http://host/v1."),
     preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="The writer when no --writer is given: student-web, heuristic, smollm2-web, web or math."),
     doc_model: Optional[str] = typer.Option(None, help="Doc-level model (with --backend), instead of a preset."),
@@ -491,7 +491,9 @@ def derive(
 def _load_tokenizer(name: str):
     from prox.writers.errors import ensure_loadable
 
-    ensure_loadable(name)  # a bad path fails in one line, before any hub retries
+    # a bad path fails in one line, before any hub retries
+    ensure_loadable(name, what="tokenizer", offline="Offline: a local tokenizer folder (a model's, or one saved with "
+                    "save_pretrained) or a local .gguf file.")
     if name.endswith(".gguf"):
         from prox.writers.llamacpp_writer import gguf_tokenizer
 

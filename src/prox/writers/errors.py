@@ -4,16 +4,19 @@
 class ModelUnavailable(RuntimeError):
     """A model named by hub id, folder or .gguf file could not be loaded."""
 
-    def __init__(self, model: str, cause: BaseException | str = ""):
+    OFFLINE = "Offline options: --preset student-web or heuristic, a local model folder, or a local .gguf file."
+
+    def __init__(self, model: str, cause: BaseException | str = "", offline: str = OFFLINE, what: str = "model"):
         reason = str(cause).strip().splitlines()[0] if str(cause).strip() else "not found"
         super().__init__(
-            f"cannot load model {model!r} ({reason[:200]}). It is not a local folder or .gguf file, or the hub is "
-            "unreachable. Offline options: --preset heuristic, a local model folder, or a local .gguf file."
+            f"cannot load {what} {model!r} ({reason[:200]}). It is not a local folder or .gguf file, or the hub is "
+            f"unreachable. {offline}"
         )
 
 
-def ensure_loadable(model: str) -> None:
-    """Fail fast, in one line, when a hub model is neither cached nor reachable (no minute of retries)."""
+def ensure_loadable(model: str, **advice) -> None:
+    """Fail fast, in one line, when a hub model is neither cached nor reachable (no minute of retries); ``advice``:
+    what :class:`ModelUnavailable` suggests instead."""
     import os
     import socket
     from urllib.parse import urlparse
@@ -21,18 +24,18 @@ def ensure_loadable(model: str) -> None:
     if os.path.exists(os.path.expanduser(model)):
         return
     if model.startswith(("/", ".", "~")) or model.endswith(".gguf"):
-        raise ModelUnavailable(model, "no such file or folder")
+        raise ModelUnavailable(model, "no such file or folder", **advice)
     from huggingface_hub import try_to_load_from_cache
 
     if isinstance(try_to_load_from_cache(model, "config.json"), str):
         return  # cached: transformers loads it offline
     if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        raise ModelUnavailable(model, "HF_HUB_OFFLINE is set and the model is not in the local cache")
+        raise ModelUnavailable(model, "HF_HUB_OFFLINE is set and the model is not in the local cache", **advice)
     host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
     try:
         socket.create_connection((host, 443), timeout=3).close()
     except OSError as exc:
-        raise ModelUnavailable(model, f"{host} is unreachable ({exc.strerror or exc}) and the model is not cached") from None
+        raise ModelUnavailable(model, f"{host} is unreachable ({exc.strerror or exc}) and the model is not cached", **advice) from None
 
 
 def describe(error: BaseException) -> str:

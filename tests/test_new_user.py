@@ -70,3 +70,69 @@ def test_chunk_offline_suggests_what_chunk_takes(tmp_path, monkeypatch):
     result = CliRunner().invoke(build(), ["chunk", str(page), "--tokenizer", "some-org/not-cached-anywhere"])
     assert result.exit_code == 2 and "cannot load tokenizer" in result.output
     assert "a local tokenizer folder" in result.output and "--preset" not in result.output
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The Quickstart corpus refined by the heuristic and by the default student."""
+    from pathlib import Path
+
+    from prox.pipeline.run import RefineJob
+
+    corpus = str(Path(__file__).parent.parent / "examples" / "web_corpus.jsonl")
+    folder = tmp_path_factory.mktemp("runs")
+    for preset in ("heuristic", "student-web"):
+        RefineJob([corpus], str(folder / preset), preset=preset).run(progress=False)
+    return folder
+
+
+def shown(folder, *args) -> list[dict]:
+    import json
+
+    result = CliRunner().invoke(build(), ["show", str(folder), "--json", "--sample", "100", *args])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_show_filters_by_decision_and_reason(runs):
+    everything = shown(runs / "heuristic")
+    dropped, kept = shown(runs / "heuristic", "--dropped"), shown(runs / "heuristic", "--kept")
+    assert len(dropped) + len(kept) == len(everything) == 49 and dropped and kept
+    assert all(d["dropped"] for d in dropped) and not any(d["dropped"] for d in kept)
+    gopher = shown(runs / "heuristic", "--reason", "gopher_quality:")
+    assert gopher and {d["reason"].split(":")[0] for d in gopher} == {"gopher_quality"}
+    exact = gopher[0]["reason"]
+    assert {d["reason"] for d in shown(runs / "heuristic", "--reason", exact)} == {exact}
+    result = CliRunner().invoke(build(), ["show", str(runs / "heuristic"), "--reason", "no-such-reason"])
+    assert result.exit_code == 1 and "no document" in result.output and "refined" in result.output
+
+
+def test_show_why_gives_the_rules_evidence_of_a_heuristic_drop(runs):
+    (doc,) = shown(runs / "heuristic", "--reason", "gopher_quality:", "--sample", "1", "--why")
+    assert any(note.startswith("the line rules keep ") for note in doc["why"])
+    assert any(doc["reason"] in note for note in doc["why"] if note.startswith("doc filters"))
+    causes = {line["why"] for line in doc["lines"]}
+    assert causes & {"rules: boilerplate words", "rules: navigation run", "rules: link bar", "rules: outside the main text"}
+    # a kept page: every line the run removed has the rule that removed it
+    for page in shown(runs / "heuristic", "--kept", "--why"):
+        assert all(line["why"].startswith("rules: ") for line in page["lines"] if line["removed"]), page["id"]
+
+
+def test_show_why_and_p_drop_of_a_student(runs):
+    dropped = shown(runs / "student-web", "--dropped", "--why")
+    assert dropped and all(d["drop_probability"] is not None for d in dropped)
+    for doc in dropped:
+        if doc["reason"] == "drop_doc":
+            assert f"P(drop) {doc['drop_probability']:.3f}: drops at >= 0.5" in doc["why"]
+            assert all(line["why"].startswith("P(remove) ") for line in doc["lines"] if line["text"].strip())
+    plain = CliRunner().invoke(build(), ["show", str(runs / "student-web"), "--dropped", "--sample", "1"]).output
+    assert "P(drop) 0." in plain.splitlines()[0]
+
+
+def test_the_report_shows_p_drop(runs):
+    from pathlib import Path
+
+    from prox.report.html import write_report
+
+    page = Path(write_report(str(runs / "student-web"))).read_text(encoding="utf-8")
+    assert "dropped (drop_doc, P(drop) 0." in page

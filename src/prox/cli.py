@@ -593,21 +593,43 @@ def show(
     doc_id: Optional[str] = typer.Option(None, "--id", help="Show this document."),
     sample: int = typer.Option(3, help="Show this many random documents (without --id)."),
     seed: int = typer.Option(0, help="Seed of the sample."),
+    kept: bool = typer.Option(False, "--kept", help="Only kept documents."),
+    dropped: bool = typer.Option(False, "--dropped", help="Only dropped documents."),
+    reason: List[str] = typer.Option([], "--reason", help="Only documents with this reason (repeatable), e.g. drop_doc, length:short_content; a name ending in ':' takes every rule of that filter (gopher_quality:)."),
+    why: bool = typer.Option(False, "--why", help="The writer's evidence: per line the rule that removed it (heuristic) or P(remove) (student), and for the document the words its doc filters judged and P(drop). The run's writer is run again on the shown documents."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per document: its decision, programs and every line with what happened to it."),
 ) -> None:
     """Show documents' diffs: on a terminal removed lines struck through and normalizations marked; in a pipe or file, every line marked in its first column (- removed, ~ normalized, space kept)."""
+    from prox.report.diff import prox_metadata
     from prox.report.run import load
     from prox.report.terminal import as_json as json_line
     from prox.report.terminal import show as print_docs
 
-    loaded = load(run, sample, seed, ids={doc_id} if doc_id else None)
-    if doc_id and not loaded.sample:
-        fail(f"no document with id {doc_id!r} in {run}")
+    if kept and dropped:
+        fail("--kept and --dropped exclude each other: give one, or neither for both")
+
+    def wanted(record: dict, is_dropped: bool) -> bool:
+        if (kept and is_dropped) or (dropped and not is_dropped):
+            return False
+        if not reason:
+            return True
+        found = str(prox_metadata(record).get("reason", ""))
+        return any(found == r or (r.endswith(":") and found.startswith(r)) for r in reason)
+
+    loaded = load(run, sample, seed, ids={doc_id} if doc_id else None, where=wanted if kept or dropped or reason else None)
+    if not loaded.sample:
+        fail(f"no document with id {doc_id!r} in {run}" if doc_id else f"no document in {run} matches the filters "
+             f"(reasons there: {', '.join(sorted(loaded.reasons)) or 'none'})", 1)
+    whys = None
+    if why:
+        from prox.report.why import explain_all
+
+        whys = explain_all(loaded.sample, loaded.identity)
     if as_json:
-        for doc in loaded.sample:
-            typer.echo(json_line(doc))
+        for i, doc in enumerate(loaded.sample):
+            typer.echo(json_line(doc, whys[i] if whys else None))
         return
-    print_docs(loaded.sample, Console())
+    print_docs(loaded.sample, Console(), whys=whys)
 
 
 @command()

@@ -33,6 +33,19 @@ class DocView:
     words_before: int
     words_after: int
     metadata: dict = field(default_factory=dict)
+    raw: str = ""  # the original text: what a writer read (``prox show --why`` reads it again)
+
+    @property
+    def drop_probability(self) -> Optional[float]:
+        """P(drop), where the doc writer scored it (students, ``--score``)."""
+        p = self.metadata.get("drop_probability")
+        return float(p) if isinstance(p, (int, float)) and not isinstance(p, bool) else None
+
+    @property
+    def decision(self) -> str:
+        """"kept (refined)" / "dropped (drop_doc, P(drop) 0.572)": what happened and why, in a few words."""
+        p = self.drop_probability
+        return f"{'dropped' if self.dropped else 'kept'} ({self.reason}" + (f", P(drop) {p:.3f})" if p is not None else ")")
 
     @property
     def operations(self) -> int:
@@ -82,7 +95,7 @@ def view(record: dict) -> DocView:
         chunk_programs=[chunk_programs] if isinstance(chunk_programs, str) else list(chunk_programs or []),
         lines=shown, normalizations=normalizations, errors=[str(e) for e in prox.get("errors", [])],
         words_before=int(prox.get("words_before", len(raw.split()))), words_after=len(str(record.get("text", "")).split()),
-        metadata=metadata,
+        metadata=metadata, raw=raw,
     )
 
 

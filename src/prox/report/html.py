@@ -586,7 +586,7 @@ def _document(doc: DocView, order: int = 0) -> str:
     return (
         f'<article class="doc {kind}" data-kind="{kind}" data-reason="{escape(doc.reason)}" data-order="{order}" '
         f'data-change="{changed:.4f}">'
-        f'<header><span class="id">{escape(doc.id)}</span><span>{kind}: {escape(doc.reason)}</span>'
+        f'<header><span class="id">{escape(doc.id)}</span><span>{escape(doc.decision)}</span>'
         f"<span>source: {escape(doc.source)}</span><span>words {doc.words_before:,} &#8594; {doc.words_after:,}</span>"
         f'<span class="change">{changed:.0%} removed</span></header>'
         + (f'<details><summary>programs</summary><pre class="program">{escape(chr(10).join(programs))}</pre></details>' if programs else "")

@@ -8,7 +8,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 from prox.records import Record, expand, read_records
 from prox.report.diff import DocView, prox_metadata, source_of, view
@@ -58,8 +58,10 @@ def records(folder: str, kind: str) -> Iterator[dict]:
             yield item.data
 
 
-def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] = None) -> RunReport:
-    """Read ``folder`` (a ``prox refine`` or ``prox execute`` output); keep a reservoir sample of documents."""
+def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] = None,
+         where: Optional[Callable[[dict, bool], bool]] = None) -> RunReport:
+    """Read ``folder`` (a ``prox refine`` or ``prox execute`` output); keep a reservoir sample of documents (those
+    ``where(record, dropped)`` accepts, when given: the figures still count every document)."""
     from prox.pipeline.folders import read_identity, require_run
 
     require_run(folder, what="a prox refine or prox execute run folder")
@@ -68,6 +70,7 @@ def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] 
     report = RunReport(folder, summary, read_identity(folder) or {}, sample_size=sample_size)
     rng = random.Random(seed)
     reservoir: list[tuple[int, dict]] = []  # (position read, record)
+    candidates = 0  # documents the sample draws from
     for kind in KINDS:
         for record in records(folder, kind):
             report.documents += 1
@@ -77,12 +80,15 @@ def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] 
                 report.unreadable += 1
                 continue
             entry = (report.documents, record)
+            if where is not None and not where(record, kind == "dropped"):
+                continue
+            candidates += 1
             if ids is not None:
                 if str(record.get("id")) in ids:
                     reservoir.append(entry)
             elif len(reservoir) < sample_size:
                 reservoir.append(entry)
-            elif (slot := rng.randrange(report.documents)) < sample_size:
+            elif (slot := rng.randrange(candidates)) < sample_size:
                 reservoir[slot] = entry
     for item in read_records(output_files(folder, "rejected")):
         if isinstance(item, Record):

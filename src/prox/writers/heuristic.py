@@ -140,6 +140,28 @@ class LineRules:
         return LineSignals(stripped, content, words, terminal, keyword, separators, prose, (start, end), flags, runs_on)
 
 
+    def causes(self, lines: Sequence[str]) -> list[str]:
+        """For each line, the rule that removes it ("boilerplate words", "link bar", "navigation run", "outside the
+        main text"), "prose" for a line of prose it keeps, else "": the evidence ``prox show --why`` prints."""
+        signals = self.signals(lines)
+        short = [0 < n <= self.short_words and not t for n, t in zip(signals.words, signals.terminal)]
+        runs = run_lengths([u or k or (s >= 2 and not t) for u, k, s, t in
+                            zip(short, signals.keyword, signals.separators, signals.terminal)])
+        causes = []
+        for i, removed in enumerate(signals.flags):
+            if not removed:
+                causes.append("prose" if signals.prose[i] else "")
+            elif signals.keyword[i]:
+                causes.append("boilerplate words")
+            elif signals.separators[i] >= 2 and not signals.terminal[i]:
+                causes.append("link bar")
+            elif short[i] and runs[i] >= self.run_length:
+                causes.append("navigation run")
+            else:
+                causes.append("outside the main text")
+        return causes
+
+
 def _without_teasers(line: str, min_words: int) -> str:
     """``line`` less its teasers when what remains is a sentence of its own ("... more. Read more »"); a line
     that is little more than a teaser ("Read more", "Click here to subscribe") stays as it is."""

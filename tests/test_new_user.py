@@ -136,3 +136,22 @@ def test_the_report_shows_p_drop(runs):
 
     page = Path(write_report(str(runs / "student-web"))).read_text(encoding="utf-8")
     assert "dropped (drop_doc, P(drop) 0." in page
+
+
+def test_model_loading_is_quiet_unless_verbose_or_failing(capsys, monkeypatch):
+    import sys
+
+    from prox.writers.transformers_writer import quiet_loading
+
+    monkeypatch.delenv("PROX_VERBOSE", raising=False)
+    with quiet_loading():
+        sys.stderr.write("Converting and de-quantizing GGUF tensors...: 100%\n")
+    assert capsys.readouterr().err == ""
+    with pytest.raises(OSError), quiet_loading():
+        sys.stderr.write("what the library said before failing\n")
+        raise OSError("no such model")
+    assert "what the library said before failing" in capsys.readouterr().err
+    monkeypatch.setenv("PROX_VERBOSE", "1")
+    with quiet_loading():
+        sys.stderr.write("a bar\n")
+    assert capsys.readouterr().err == "a bar\n"

@@ -36,8 +36,11 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def root(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                      help="Print the version and exit.")) -> None:
+                                      help="Print the version and exit."),
+         verbose: bool = typer.Option(False, "--verbose", help="Let the model libraries print what they print while a model loads (progress bars, warnings); held back otherwise.")) -> None:
     """Refine pre-training corpora by programming every example (ProX)."""
+    if verbose:
+        os.environ["PROX_VERBOSE"] = "1"  # in the environment, so datatrove's worker processes see it too
 
 
 def command(*args, **kwargs):

@@ -6,8 +6,11 @@ hardware runs it natively (CUDA, or CPUs with AMX / AVX-512 BF16), fp32 otherwis
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prox.text.prompts import Prompt
@@ -32,6 +35,23 @@ def pick_dtype(dtype: str, device: str):
         return torch.bfloat16 if cpu_has_bf16() else torch.float32
     return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16, "float16": torch.float16,
             "fp32": torch.float32, "float32": torch.float32}[dtype]
+
+
+@contextlib.contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Model loading without what the libraries print on standard error (tqdm bars such as "Converting and
+    de-quantizing GGUF tensors", deprecation notes meant for library authors): it is held back, and shown only when
+    loading fails. ``prox --verbose`` (``PROX_VERBOSE=1``) lets it through."""
+    if os.environ.get("PROX_VERBOSE"):
+        yield
+        return
+    held = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(held):
+            yield
+    except BaseException:
+        sys.stderr.write(held.getvalue())
+        raise
 
 
 def load_model(model: str, dtype: str = "auto", device: str | None = None):
@@ -88,7 +108,8 @@ class TransformersWriter(PromptedWriter):
 
     def __init__(self, model: str | Any, tokenizer: Any = None, dtype: str = "auto", device: str | None = None, **options):
         if isinstance(model, str):
-            network, loaded_tokenizer = load_model(model, dtype, device)
+            with quiet_loading():
+                network, loaded_tokenizer = load_model(model, dtype, device)
         else:
             network, loaded_tokenizer = model, None
         tokenizer = tokenizer or loaded_tokenizer

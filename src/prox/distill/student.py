@@ -152,8 +152,20 @@ class Student:
             if manifest.get(key) != list(names):
                 raise ValueError(f"{path}: made with other {key.replace('_', ' ')} than this prox computes; distill it again")
         lightgbm = _lightgbm()
-        models = {key: lightgbm.Booster(model_file=os.path.join(folder, manifest[key])) if manifest.get(key) else None
-                  for key in ("line_model", "doc_model")}
+        models = {}
+        for key in ("line_model", "doc_model"):
+            name = manifest.get(key)
+            if not name:
+                models[key] = None
+                continue
+            path = os.path.join(folder, os.path.basename(str(name)))  # a file of the folder, never a path out of it
+            if not os.path.isfile(path):
+                raise ValueError(f"{folder}: its {key.replace('_', ' ')} {os.path.basename(path)} is missing; distill it again")
+            try:
+                models[key] = lightgbm.Booster(model_file=path)
+            except lightgbm.basic.LightGBMError as exc:
+                raise ValueError(f"{folder}: its {key.replace('_', ' ')} {os.path.basename(path)} cannot be loaded "
+                                 f"({str(exc).strip().splitlines()[-1][:200]}); distill it again") from None
         return cls(models["line_model"], models["doc_model"], float(manifest["line_threshold"]),
                    float(manifest["doc_threshold"]), manifest.get("training", {}), tuple(manifest.get("doc_languages") or ()))
 

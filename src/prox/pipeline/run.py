@@ -29,6 +29,7 @@ HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "docs_per_ste
 WRITER_LOGISTICS = ("prompts_per_batch", "max_batch_tokens", "max_in_flight", "timeout", "max_retries", "backoff",
                     "cache", "api_key", "batch_size")
 SECRETS = ("api_key",)
+CHEAP_BACKENDS = ("heuristic", "student", "openai")  # built in milliseconds, or a client of a server: probed anywhere
 RUN_PARTS = ("kept", "dropped", "rejected", "checkpoints", "logs", "progress", "stats.json", "report.html", "README.md")
 
 
@@ -145,6 +146,9 @@ class _Job:
     def check_new_folder(self, force: bool) -> None:
         """What a folder with no run in it must be before this job writes there (any folder, for refine)."""
 
+    def preflight(self) -> None:
+        """What must work before anything is written (nothing, for execute: it runs no writer)."""
+
     def run(self, progress: bool = False, force: bool = False, quiet: bool = True) -> Optional[dict]:
         """Run (or resume) the job; the summary, or None when the executor only submitted it (Slurm).
 
@@ -159,6 +163,7 @@ class _Job:
         if not files:
             raise FileNotFoundError(f"no readable input files in {', '.join(self.inputs)}")
         check_text_key(files, self.text_keys)
+        self.preflight()
         self.check_settings(force)
         self.quiet = quiet
         executor = self.build_executor()
@@ -214,6 +219,19 @@ class RefineJob(_Job):
                                                  self.stages, self.score, docs_per_step=self.docs_per_step,
                                                  **self.writer_options)
         self.refine_settings.check_thresholds(self.thresholds)
+
+    def preflight(self) -> None:
+        """Build the writers and have them write programs for a probe page before anything is written (the writers
+        built here are the ones the tasks use when they run in this process). Where the tasks run elsewhere (Slurm,
+        Ray, several local workers) a model is not loaded here too, but rules, students and servers are probed."""
+        from prox.engine import Engine
+        from prox.pipeline.steps import PROCESS_WRITERS
+
+        settings = self.refine_settings
+        in_process = self.executor == "local" and self.workers == 1
+        if not in_process and not all(settings.models.for_stage(s).backend in CHEAP_BACKENDS for s in settings.stages):
+            return
+        Engine.build(settings, self.thresholds, PROCESS_WRITERS).probe()
 
     def steps(self) -> list:
         from prox.pipeline.steps import ExecutePrograms, WriteChunkPrograms, WriteDocPrograms

@@ -29,7 +29,7 @@ from prox.settings import DEFAULT_PRESET
 if TYPE_CHECKING:
     from prox.settings import RefineSettings
 
-_PROCESS_WRITERS: dict = {}  # writers built in this process, shared by every step that asks for the same one
+PROCESS_WRITERS: dict = {}  # writers built in this process, shared by every step that asks for the same one
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
@@ -84,7 +84,7 @@ class _ProgramStep(PipelineStep):
                 from dataclasses import replace
 
                 self._engine = Engine.build(replace(self.settings, stages=(self.stage,)), self.thresholds,
-                                            _PROCESS_WRITERS, **given)
+                                            PROCESS_WRITERS, **given)
             else:
                 self._engine = Engine(self._writer if self.stage == "doc" else None,
                                       self._writer if self.stage == "chunk" else None, self.thresholds)

@@ -14,6 +14,23 @@ class ModelUnavailable(RuntimeError):
         )
 
 
+class WriterFailed(RuntimeError):
+    """A writer that cannot do its work at all: it failed on the probe page before the run, or on too many documents."""
+
+
+# errors that say the code or the installation is wrong, not one document: they stop the run instead of being
+# recorded against each document in turn
+BUGS = (AttributeError, NameError, TypeError, ImportError, AssertionError, NotImplementedError)
+# a small web page every writer must write programs for before a run starts
+PROBE_PAGE = "\n".join([
+    "Home | News | Sport | Contact",
+    "Bridge reopens after flood repairs",
+    "The old stone bridge over the river reopened on Monday after three months of repairs to its arches.",
+    "Engineers replaced the mortar in two spans and reinforced the foundations against the next flood.",
+    "Copyright 2024 Example Media. All rights reserved.",
+])
+
+
 def ensure_loadable(model: str, **advice) -> None:
     """Fail fast, in one line, when a hub model is neither cached nor reachable (no minute of retries); ``advice``:
     what :class:`ModelUnavailable` suggests instead."""
@@ -46,10 +63,10 @@ def describe(error: BaseException) -> str:
 def isolated(work, items: list, failed) -> list:
     """``work(items)``, one result per item; when the batch raises, ``work([item])`` for each item alone, and
     ``failed(item, error)`` for an item that fails alone, so one bad item costs only itself. A model that
-    cannot be loaded at all (:class:`ModelUnavailable`) is no item's fault: it is raised."""
+    cannot be loaded at all (:class:`ModelUnavailable`) or a bug (``BUGS``) is no item's fault: it is raised."""
     try:
         return work(items)
-    except ModelUnavailable:
+    except (ModelUnavailable, *BUGS):
         raise
     except Exception as error:
         if len(items) == 1:
@@ -58,7 +75,7 @@ def isolated(work, items: list, failed) -> list:
     for item in items:
         try:
             results += work([item])
-        except ModelUnavailable:
+        except (ModelUnavailable, *BUGS):
             raise
         except Exception as error:
             results.append(failed(item, error))

@@ -19,6 +19,7 @@ from prox.constrain.vocabulary import vocabulary
 from prox.text.chunker import MAX_CHUNK_TOKENS, Chunk, numbered_lines
 from prox.text.prompts import MAX_DOC_PROMPT_TOKENS, Prompt, chunk_prompts, doc_prompts
 from prox.writers.base import CHUNK_MAX_NEW_TOKENS, DOC_MAX_NEW_TOKENS, Written, length_batches
+from prox.writers.errors import BUGS
 
 
 class Generation(NamedTuple):
@@ -136,6 +137,8 @@ class PromptedWriter:
             try:
                 rows = self.next_token_logprobs([prompts[i] for i in batch], space_first)
                 errors = [None] * len(batch)
+            except BUGS:
+                raise
             except Exception as exc:
                 rows, errors = [(None, None)] * len(batch), [f"{type(exc).__name__}: {exc}"] * len(batch)
             share = (time.perf_counter() - start) / len(batch)
@@ -158,6 +161,8 @@ class PromptedWriter:
             batch_masks = [masks[i] for i in batch] if masks is not None else None
             try:
                 generations = self.generate([prompts[i] for i in batch], max_new_tokens, batch_masks)
+            except BUGS:  # a bug or a broken installation: no document's fault, so it stops the run
+                raise
             except Exception as exc:  # one bad batch must not end the run: its items carry the error
                 if len(batch) > 1:  # retry one by one so a single poisonous prompt is isolated
                     for i in batch:

@@ -1,0 +1,111 @@
+"""A run that cannot do its work stops before it starts, in one line, with nothing written; a bug stops it too."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from prox.cli import app
+from prox.writers.heuristic import HeuristicWriter
+
+CORPUS = str(Path(__file__).parent.parent / "examples" / "web_corpus.jsonl")
+
+
+def refine(tmp_path, *args):
+    result = CliRunner().invoke(app, ["refine", CORPUS, "-o", str(tmp_path / "run"), *args])
+    return result, tmp_path / "run"
+
+
+@pytest.mark.parametrize("option, message", [
+    ('line_rules={"nope": 5}', "line_rules takes numbers for"),
+    ('doc_filters={"gopher_quality": {}}', "option doc_filters takes true or false or a string or a JSON list"),
+    ("judge=3", "option judge takes a string, not 3"),
+])
+def test_a_writer_option_it_cannot_use_stops_the_run_before_anything_is_written(tmp_path, option, message):
+    result, run = refine(tmp_path, "--preset", "heuristic", "-O", option)
+    assert result.exit_code == 2 and message in result.output, result.output
+    assert not run.exists()
+
+
+def test_options_in_the_forms_a_command_line_gives_them():
+    assert HeuristicWriter(doc_filters="fineweb").doc_filters == ("fineweb",)
+    assert HeuristicWriter(doc_filters="gopher_quality, fineweb").doc_filters == ("gopher_quality", "fineweb")
+    assert HeuristicWriter(line_rules={"prose_words": 8}).line_rules.prose_words == 8
+
+
+def test_a_student_folder_with_a_missing_model_stops_the_run(tmp_path):
+    from prox.settings import STUDENT_WEB
+
+    folder = tmp_path / "student"
+    folder.mkdir()
+    shutil.copy(Path(STUDENT_WEB) / "student.json", folder / "student.json")
+    result, run = refine(tmp_path, "--doc-model", str(folder), "--chunk-model", str(folder))
+    assert result.exit_code == 2 and "lines.txt is missing" in result.output, result.output
+    assert not run.exists()
+
+
+def test_a_server_that_does_not_answer_stops_the_run_before_anything_is_written(tmp_path, llama2_tokenizer):
+    from conftest import SHARED
+    from servers import free_port
+
+    result, run = refine(tmp_path, "--backend", "openai", "--doc-model", "x", "--chunk-model", "x",
+                         "-O", f"base_url=http://127.0.0.1:{free_port()}/v1", "-O", f"tokenizer={SHARED / 'tokenizers/llama2'}",
+                         "-O", "max_retries=0", "-O", "timeout=2")
+    assert result.exit_code == 2 and "failed on a probe page before the run" in result.output, result.output
+    assert not run.exists()
+
+
+class Broken:
+    """A writer with a bug: every call raises AttributeError."""
+
+    name = "broken"
+
+    def write_doc(self, texts):
+        return self.missing_attribute
+
+    def write_chunk(self, chunks):
+        return self.missing_attribute
+
+
+class Picky:
+    """A writer that refuses one document's content (ValueError) and writes keep_doc() for the rest."""
+
+    name = "picky"
+
+    def write_doc(self, texts):
+        from prox.writers.base import Written
+
+        if any("poison" in text for text in texts):
+            raise ValueError("this document cannot be read")
+        return [Written("keep_doc()") for _ in texts]
+
+
+def test_a_bug_stops_the_run_and_one_documents_error_does_not():
+    from prox import Refiner
+
+    with pytest.raises(AttributeError):
+        Refiner(doc_writer=Broken(), stages=("doc",)).refine(["a page", "another page"])
+    results = Refiner(doc_writer=Picky(), stages=("doc",)).refine(["a page of text", "poison", "more text"])
+    assert [r.reason for r in results] == ["keep_doc", "writer_error", "keep_doc"]
+
+
+def test_a_run_whose_writer_failed_on_too_many_documents_exits_non_zero(tmp_path, llama2_tokenizer):
+    from conftest import SHARED
+    from servers import FlakyServer
+
+    server = FlakyServer(fail_first=0)
+    try:
+        corpus = tmp_path / "in.jsonl"
+        corpus.write_text("".join(json.dumps({"id": f"d{i}", "text": f"{'FAIL ' if i < 2 else ''}A page about rivers number {i}."}) + "\n"
+                                  for i in range(10)))
+        args = ["refine", str(corpus), "--stages", "doc", "--backend", "openai", "--doc-model", "x", "-O", f"base_url={server.url}",
+                "-O", f"tokenizer={SHARED / 'tokenizers/llama2'}", "-O", "max_retries=0", "-O", "mode=text"]
+        result = CliRunner().invoke(app, args + ["-o", str(tmp_path / "a")])
+        assert result.exit_code == 1, result.output
+        assert "the writers failed on 2 of 10 documents (20.0%" in result.output
+        result = CliRunner().invoke(app, args + ["-o", str(tmp_path / "b"), "--max-writer-errors", "0.25"])
+        assert result.exit_code == 0, result.output
+    finally:
+        server.close()

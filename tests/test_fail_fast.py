@@ -109,3 +109,15 @@ def test_a_run_whose_writer_failed_on_too_many_documents_exits_non_zero(tmp_path
         assert result.exit_code == 0, result.output
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_hub_preset_offline_is_one_line_and_leaves_no_run_folder(tmp_path, monkeypatch, workers):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    result, run = refine(tmp_path, "--preset", "web", "--workers", workers)
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") <= 2 and "HF_HUB_OFFLINE is set" in result.output and "Traceback" not in result.output
+    assert not run.exists()
+    result, run = refine(tmp_path, "--preset", "heuristic")  # the next command with other settings is not refused
+    assert result.exit_code == 0, result.output

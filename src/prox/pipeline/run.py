@@ -227,11 +227,17 @@ class RefineJob(_Job):
         from prox.engine import Engine
         from prox.pipeline.steps import PROCESS_WRITERS
 
+        from prox.writers.errors import ensure_loadable
+
         settings = self.refine_settings
         in_process = self.executor == "local" and self.workers == 1
-        if not in_process and not all(settings.models.for_stage(s).backend in CHEAP_BACKENDS for s in settings.stages):
+        if in_process or all(settings.models.for_stage(s).backend in CHEAP_BACKENDS for s in settings.stages):
+            Engine.build(settings, self.thresholds, PROCESS_WRITERS).probe()
             return
-        Engine.build(settings, self.thresholds, PROCESS_WRITERS).probe()
+        for stage in settings.stages:  # at least: every model is a local file or folder, or cached, or reachable
+            choice = settings.models.for_stage(stage)
+            if choice.model and choice.backend not in CHEAP_BACKENDS:
+                ensure_loadable(choice.model)
 
     def steps(self) -> list:
         from prox.pipeline.steps import ExecutePrograms, WriteChunkPrograms, WriteDocPrograms

@@ -124,3 +124,15 @@ def test_a_document_re_kept_by_a_threshold_says_it_is_unrefined(tmp_path):
     assert stats["reasons"] == {"kept_unrefined": 1} and stats["kept"] == 1
     (kept,) = read(tmp_path / "b/kept")
     assert kept["text"] == data["raw_content"]
+
+
+def test_a_drop_threshold_with_no_stored_p_drop_says_it_decided_nothing(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps(record(0)) + "\n")
+    result = CliRunner().invoke(app, ["execute", str(source), "-o", str(tmp_path / "a"), "--drop-threshold", "0.3"])
+    assert result.exit_code == 1 and "re-decided nothing" in result.output, result.output
+    scored = record(1)
+    scored["metadata"]["drop_probability"] = 0.7
+    source.write_text(json.dumps(record(0)) + "\n" + json.dumps(scored) + "\n")
+    result = CliRunner().invoke(app, ["execute", str(source), "-o", str(tmp_path / "b"), "--drop-threshold", "0.3"])
+    assert result.exit_code == 0 and "re-decided 1 of 2 records" in result.output, result.output

@@ -113,6 +113,14 @@ def execute(
     summary = job.run(progress=console.is_terminal if progress is None else progress, force=force)
     report_summary(summary, f"prox execute -> {output}", as_json)
     check_outcome(summary["read"], summary["rejected"], output)
+    if drop_threshold is not None:
+        records = summary["read"] - summary["rejected"]
+        if summary["scored"] == 0:
+            fail(f"{output}: --drop-threshold re-decided nothing: none of the {records:,} records has a stored P(drop) "
+                 "(metadata.drop_probability; students and --score write it)", 1)
+        if summary["scored"] < records:
+            console.print(f"[yellow]warning:[/yellow] --drop-threshold re-decided {summary['scored']:,} of {records:,} "
+                          "records; the others have no stored P(drop), so their stored doc program stands", soft_wrap=True)
 
 
 def parse_options(pairs: List[str]) -> dict:

@@ -18,6 +18,7 @@ class RunStats:
     empty: int = 0
     blank_lines: int = 0  # blank input lines: no record, so not read, and written nowhere
     writer_errors: int = 0
+    scored: int = 0  # documents with a stored P(drop) (metadata.drop_probability): what a drop threshold can re-decide
     reasons: Counter = field(default_factory=Counter)
     lines_removed: int = 0
     normalizations: int = 0
@@ -47,6 +48,8 @@ class RunStats:
         self.empty += prox.empty
         self.reasons[prox.reason] += 1
         self.writer_errors += bool(prox.get("writer_errors"))
+        p_drop = document.metadata.get("drop_probability")
+        self.scored += isinstance(p_drop, (int, float)) and not isinstance(p_drop, bool)
         self.lines_removed += sum(end - start + 1 for start, end in prox.get("removed_lines", []))
         self.normalizations += sum(1 for n in prox.get("normalizations", []) if n.get("count"))
         self.programs += prox.get("programs", 0)
@@ -111,6 +114,7 @@ class RunStats:
             "empty": self.empty,
             "blank_lines": self.blank_lines,
             "writer_errors": self.writer_errors,
+            "scored": self.scored,
             "reasons": dict(self.reasons.most_common()),
             "lines_removed": self.lines_removed,
             "normalizations": self.normalizations,

@@ -182,3 +182,15 @@ def test_show_prints_a_diff_in_the_terminal(tmp_path):
     assert "000 Home | News" in text and "<script>document.body" in text and "remove_lines" in text
     styled = console.export_html(inline_styles=True)
     assert "line-through" in styled
+
+
+def test_invisible_characters_in_diff_lines_are_shown_as_codes(tmp_path):
+    from prox.report.html import write_report
+
+    page = Path(write_report(str(make_run(tmp_path)))).read_text(encoding="utf-8")
+    lines = "".join(re.findall(r'<div class="lines">.*?</article>', page, re.S))
+    assert "U+202E</span>" in lines and "\u202e" not in lines  # a right-to-left override shown, not obeyed
+    from prox.report.html import visible
+
+    assert visible("a\x00b\u2066c\td") == ('a<span class="ctl" title="an invisible character">U+0000</span>b'
+                                           '<span class="ctl" title="an invisible character">U+2066</span>c\td')

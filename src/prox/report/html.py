@@ -96,6 +96,7 @@ article header { display: flex; flex-wrap: wrap; gap: 0.3em 1.2em; font-size: 13
 article header .id { font-weight: 600; color: #111; word-break: break-all; }
 .lines { font: 12.5px/1.4 ui-monospace, monospace; white-space: pre-wrap; word-break: break-word; margin-top: 0.5em; }
 .line .n { color: #999; user-select: none; margin-right: 0.6em; }
+.ctl { font-size: 10px; color: #a0522d; border: 1px solid #d9b8a5; border-radius: 2px; padding: 0 1px; }
 .line.removed { background: #fdecea; color: #8a8a8a; } .line.removed .t { text-decoration: line-through; }
 .src { background: #fff3bf; text-decoration: line-through; } .dst { background: #d3f9d8; }
 .dst:empty::after { content: "\\2205"; color: #999; }
@@ -163,6 +164,17 @@ def escape(value) -> str:
     """Text safe inside HTML elements and attributes; broken Unicode (lone surrogates) becomes U+FFFD."""
     text = str(value).encode("utf-8", "replace").decode("utf-8")
     return html.escape(text, quote=True)
+
+
+# characters that change how the text around them reads without showing (bidirectional overrides and isolates, as in
+# "Trojan Source" text) or show nothing (NUL and the other C0/C1 controls but tab): in a diff they are shown as codes
+INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(value) -> str:
+    """``escape``, with every ``INVISIBLE`` character shown as its code point (``U+202E``), marked."""
+    text = escape(value)
+    return INVISIBLE.sub(lambda m: f'<span class="ctl" title="an invisible character">U+{ord(m.group()):04X}</span>', text)
 
 
 def render(report: RunReport) -> str:
@@ -598,11 +610,11 @@ def _document(doc: DocView, order: int = 0) -> str:
 def _line(line) -> str:
     pieces = []
     for piece in line.pieces:
-        text = escape(piece.text[:MAX_LINE_CHARS])
+        text = visible(piece.text[:MAX_LINE_CHARS])
         if piece.replaced_by is None:
             pieces.append(text)
         else:
-            pieces.append(f'<span class="src" title="normalized">{text}</span><span class="dst">{escape(piece.replaced_by)}</span>')
+            pieces.append(f'<span class="src" title="normalized">{text}</span><span class="dst">{visible(piece.replaced_by)}</span>')
     cls = "line removed" if line.removed else "line"
     return f'<div class="{cls}"><span class="n">{line.number:03d}</span><span class="t">{"".join(pieces)}</span></div>'
 

@@ -1,4 +1,5 @@
 import os
+import time
 
 import pytest
 
@@ -99,3 +100,68 @@ def test_scoring_through_server_logprobs_agrees_with_grammar_greedy(llamacpp_ser
     for g, s in zip(greedy, scored):
         assert s.error is None and 0.0 <= s.drop_probability <= 1.0
         assert g.program.strip() == s.program
+
+
+class SlowServer:
+    """Answers every POST with 200 and a body it writes ``drip`` bytes at a time, ``pause`` seconds apart, for
+    ``size`` bytes (or without end)."""
+
+    def __init__(self, drip: int, pause: float, size: float):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from servers import free_port
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                sent = 0
+                try:
+                    while sent < size:
+                        self.wfile.write(b" " * drip)
+                        self.wfile.flush()
+                        sent += drip
+                        time.sleep(pause)
+                except OSError:  # the client gave up: what it must do
+                    return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+
+
+def test_a_dripping_server_meets_the_deadline_of_the_whole_answer(llama2_tokenizer):
+    server = SlowServer(drip=1, pause=0.5, size=10_000)
+    try:
+        writer = OpenAIWriter("x", base_url=server.url, tokenizer=llama2_tokenizer, mode="text", timeout=1.5, max_retries=1, backoff=0.01)
+        start = time.perf_counter()
+        (written,) = writer.write_doc([DOCS[0]])
+        assert time.perf_counter() - start < 8  # 2 attempts of 1.5 s, not 10,000 reads of 0.5 s
+        assert "no whole answer within 1.5 s" in written.error
+    finally:
+        server.close()
+
+
+def test_an_endless_answer_is_cut_at_the_byte_cap():
+    from prox.serving import ServerClient
+
+    server = SlowServer(drip=1 << 16, pause=0.0, size=float("inf"))
+    try:
+        client = ServerClient(server.url, timeout=30, max_retries=3, max_answer_bytes=1 << 20)
+        start = time.perf_counter()
+        (result,) = client.each([0], lambda http, _: client.post(http, "/completions", {"prompt": "x"}, lambda a: a))
+        answer, error, _ = result
+        assert answer is None and "passed 1,048,576 bytes" in error and client.requests_sent == 1  # final: not retried
+        assert time.perf_counter() - start < 10
+    finally:
+        server.close()

@@ -22,6 +22,7 @@ from prox.program.limits import mend
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 MAX_CHARS_PER_TOKEN = 32  # an answer longer than its token budget could hold in characters is not one
+MAX_ANSWER_BYTES = 8 << 20  # an HTTP answer body is read up to this, then given up: a server streaming without end
 
 
 class InvalidAnswer(ValueError):
@@ -75,12 +76,16 @@ class ServerClient:
     request with retries and the cache."""
 
     def __init__(self, base_url: str, api_key: Optional[str] = None, max_in_flight: int = 16, timeout: float = 120.0,
-                 max_retries: int = 4, backoff: float = 0.5, cache: Optional[str] = None):
+                 max_retries: int = 4, backoff: float = 0.5, cache: Optional[str] = None, max_answer_bytes: int = MAX_ANSWER_BYTES):
+        """``timeout``: the deadline of one attempt, from sending the request to the last byte of the answer (not
+        per read: a server that drips a byte a second does not hold a run); ``max_answer_bytes``: the most of an
+        answer's body read before the attempt is given up."""
         if max_in_flight < 1 or max_retries < 0 or timeout <= 0:
             raise ValueError("max_in_flight must be at least 1, max_retries at least 0 and timeout positive")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
         self.max_in_flight, self.timeout, self.max_retries, self.backoff = max_in_flight, timeout, max_retries, backoff
+        self.max_answer_bytes = max_answer_bytes
         self.cache = RequestCache(cache) if cache else None
         self.requests_sent = 0  # including retries
 
@@ -126,19 +131,36 @@ class ServerClient:
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
             self.requests_sent += 1
             try:
-                response = await http.post(url, json=body)
+                status, content = await asyncio.wait_for(self._send(http, url, body), self.timeout)
             except httpx.HTTPError as exc:  # refused, reset, timed out
                 error = f"{type(exc).__name__}: {exc}"
                 continue
-            if response.status_code in RETRY_STATUS:
-                error = f"HTTP {response.status_code}: {response.text[:200]}"
+            except asyncio.TimeoutError:
+                error = f"Timeout: no whole answer within {self.timeout:g} s"
                 continue
-            if response.status_code >= 400:
-                return None, f"HTTP {response.status_code}: {response.text[:200]}"
+            except InvalidAnswer as exc:  # an answer too large for any request of ours: asking again gets the same
+                return None, f"invalid answer: {exc}"
+            text = content[:200].decode("utf-8", "replace")
+            if status in RETRY_STATUS:
+                error = f"HTTP {status}: {text}"
+                continue
+            if status >= 400:
+                return None, f"HTTP {status}: {text}"
             try:
-                return parse(response.json()), None
+                return parse(json.loads(content)), None
             except InvalidAnswer as exc:  # asking again gets the same answer
                 return None, f"invalid answer: {exc}"
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 error = f"malformed answer: {type(exc).__name__}: {exc}"
         return None, f"gave up after {self.max_retries + 1} attempts: {error}"
+
+    async def _send(self, http, url: str, body: dict) -> tuple[int, bytes]:
+        """POST ``body``; the status and the answer's body, read in pieces up to ``max_answer_bytes``."""
+        async with http.stream("POST", url, json=body) as response:
+            pieces, size = [], 0
+            async for piece in response.aiter_bytes():
+                size += len(piece)
+                if size > self.max_answer_bytes:
+                    raise InvalidAnswer(f"the answer's body passed {self.max_answer_bytes:,} bytes")
+                pieces.append(piece)
+            return response.status_code, b"".join(pieces)

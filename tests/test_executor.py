@@ -205,3 +205,19 @@ def test_removing_line_ranges_matches_the_plain_definition():
         assert result.trace.words_before == len(text.split())
 
     agrees()
+
+
+def test_normalizations_of_one_document_have_a_work_budget():
+    """A record may carry any number of chunk programs; each normalize scans the whole document, so the document's
+    normalizations together may scan it NORMALIZE_SCANS times: the rest are skipped, with one error."""
+    from prox.program.executor import execute_chunk
+    from prox.program.limits import NORMALIZE_SCANS, normalize_budget
+
+    text = ("a line of words about rivers\n") * 200
+    programs = [f'normalize(source_str="rivers{i}", target_str="")' for i in range(NORMALIZE_SCANS * 3)]
+    result = execute_chunk(text, programs)
+    assert len(result.trace.normalizations) == normalize_budget(len(text)) // len(text)
+    (error,) = [e for e in result.trace.errors if "normalizations skipped" in e]
+    assert error.startswith(f"{NORMALIZE_SCANS * 3 - len(result.trace.normalizations):,} normalizations skipped")
+    few = execute_chunk(text, ['normalize(source_str="rivers", target_str="streams")'] * 3)
+    assert not few.trace.errors and few.text.count("streams") == 200

@@ -194,3 +194,19 @@ def test_invisible_characters_in_diff_lines_are_shown_as_codes(tmp_path):
 
     assert visible("a\x00b\u2066c\td") == ('a<span class="ctl" title="an invisible character">U+0000</span>b'
                                            '<span class="ctl" title="an invisible character">U+2066</span>c\td')
+
+
+def test_a_view_costs_the_document_not_what_its_metadata_claims():
+    """removed_lines of [0, 10**12] is the document's lines, not a trillion numbers; many normalizations are one
+    regex pass per line."""
+    from prox.report.diff import view
+
+    text = "\n".join(f"line {i} read more here" for i in range(50))
+    record = {"id": "x", "text": "", "raw_content": text, "metadata": {"prox": {
+        "dropped": False, "reason": "refined", "removed_lines": [[0, 10**12], "junk", [3]],
+        "normalizations": [{"source_str": f"never{i}", "target_str": "", "count": 1} for i in range(5000)]
+        + [{"source_str": "read more", "target_str": "", "count": 50}]}}}
+    shown = view(record)
+    assert len(shown.lines) == 50 and all(line.removed for line in shown.lines)
+    assert [p.text for p in shown.lines[7].pieces] == ["line 7 ", "read more", " here"]
+    assert shown.lines[7].pieces[1].replaced_by == ""

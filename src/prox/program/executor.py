@@ -14,7 +14,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Iterable, NamedTuple, Union
 
-from prox.program.limits import growth_limit
+from prox.program.limits import NORMALIZE_SCANS, growth_limit, normalize_budget
 from prox.program.operations import DocOperation, DropDoc, KeepDoc, Normalize, Program, RemoveLines, quote
 from prox.program.parser import parse_program
 from prox.program.words import UNSPACED, word_count, word_units
@@ -161,10 +161,16 @@ def execute_chunk(
 
     normalized = text
     normalizations = []
-    longest = growth_limit(len(text))
+    longest, budget = growth_limit(len(text)), normalize_budget(len(text))
     operations = parsed.operations
-    for op in [op for op in operations if op.__class__ is Normalize]:
+    to_apply = [op for op in operations if op.__class__ is Normalize]
+    for done, op in enumerate(to_apply):
         count = 0
+        budget -= len(normalized)
+        if budget < 0:
+            errors.append(f"{len(to_apply) - done:,} normalizations skipped: the document's normalizations had scanned "
+                          f"it {NORMALIZE_SCANS:,} times, the most one document may cost")
+            break
         if op.source_str not in ("", " "):
             count = normalized.count(op.source_str)
             if count and len(normalized) + count * (len(op.target_str) - len(op.source_str)) > longest:

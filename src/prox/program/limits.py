@@ -14,6 +14,15 @@ MAX_JOIN_ATTEMPTS = 3  # ... and an unclosed one is tried against this many clos
 MAX_LINE_NUMBER = 1_000_000_000  # remove_lines arguments above this are errors (and never formatted in full)
 GROWTH_FACTOR = 2  # normalize may grow a document to twice its length ...
 GROWTH_SLACK = 1_000  # ... plus this many characters
+# each normalize scans the whole document (as the reference's str.replace does), so a record carrying many chunk
+# programs costs length x normalizations: a document's normalizations may scan this many times its length in all
+# (two for each chunk of a 3 MB document fit), the rest are skipped with one error
+NORMALIZE_SCANS = 1_024
+
+
+def normalize_budget(length: int) -> int:
+    """The characters a document of ``length`` characters may have scanned by its normalizations, all programs together."""
+    return NORMALIZE_SCANS * (length + GROWTH_SLACK)
 
 
 def growth_limit(length: int) -> int:

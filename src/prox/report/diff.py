@@ -77,17 +77,18 @@ def view(record: dict) -> DocView:
     prox = prox_metadata(record)
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     raw = record.get("raw_content") if isinstance(record.get("raw_content"), str) else record.get("text", "")
-    removed = {n for start, end in prox.get("removed_lines", []) for n in range(start, end + 1)}
     normalizations = [n for n in prox.get("normalizations", []) if isinstance(n, dict)]
-    active = [n for n in normalizations if n.get("count") and n.get("source_str")]
+    active = [n for n in normalizations if n.get("count") and isinstance(n.get("source_str"), str) and n["source_str"]]
     lines = raw.split("\n")
-    if any("\n" in n["source_str"] or "\n" in n.get("target_str", "") for n in active):
+    if any("\n" in n["source_str"] or "\n" in str(n.get("target_str", "")) for n in active):
         # a normalization changed the line count: show the normalized lines, which removed_lines refers to
         text = raw
-        for n in active:
-            text = text.replace(n["source_str"], n.get("target_str", ""))
+        for n in active[:MAX_REPLAYED]:
+            text = text.replace(n["source_str"], str(n.get("target_str", "")))
         lines, active = text.split("\n"), []
-    shown = [LineView(i, _pieces(line, active), i in removed) for i, line in enumerate(lines)]
+    removed = _removed(prox.get("removed_lines", []), len(lines))
+    cut = _cutter(active)
+    shown = [LineView(i, _pieces(line, cut), i in removed) for i, line in enumerate(lines)]
     chunk_programs = metadata.get("chunk_program")
     return DocView(
         id=str(record.get("id", "")), dropped=bool(prox.get("dropped")), reason=str(prox.get("reason", "unknown")),
@@ -99,19 +100,44 @@ def view(record: dict) -> DocView:
     )
 
 
-def _pieces(line: str, normalizations: list[dict]) -> tuple[Piece, ...]:
-    """The line cut into plain text and normalize sources (the first source that matches wins at a position)."""
+MAX_REPLAYED = 10_000  # normalizations replayed to show a document whose line count they changed
+
+
+def _removed(runs, lines: int) -> set[int]:
+    """Line numbers of the stored runs ``[start, end]``, clipped to the document: a run of [0, 10**12] costs its lines."""
+    removed: set[int] = set()
+    for run in runs if isinstance(runs, list) else ():
+        if isinstance(run, (list, tuple)) and len(run) == 2 and all(isinstance(n, int) for n in run):
+            removed.update(range(max(run[0], 0), min(run[1], lines - 1) + 1))
+    return removed
+
+
+def _cutter(normalizations: list[dict]):
+    """A regex matching any applied normalize source (longest first at a position, as replacement order rarely
+    matters for showing), and what each becomes; None without any."""
+    import re
+
+    targets: dict[str, str] = {}
+    for n in normalizations:
+        targets.setdefault(n["source_str"], str(n.get("target_str", "")))
+    if not targets:
+        return None
+    pattern = re.compile("|".join(map(re.escape, sorted(targets, key=len, reverse=True))))
+    return pattern, targets
+
+
+def _pieces(line: str, cut) -> tuple[Piece, ...]:
+    """The line cut into plain text and normalize sources, in one pass of one regex (linear in the line)."""
+    if cut is None:
+        return (Piece(line),)
+    pattern, targets = cut
     pieces: list[Piece] = []
-    position = plain = 0
-    while position < len(line) and normalizations:
-        hit = next((n for n in normalizations if line.startswith(n["source_str"], position)), None)
-        if hit is None:
-            position += 1
-            continue
-        if plain < position:
-            pieces.append(Piece(line[plain:position]))
-        pieces.append(Piece(hit["source_str"], hit.get("target_str", "")))
-        position = plain = position + len(hit["source_str"])
+    plain = 0
+    for match in pattern.finditer(line):
+        if plain < match.start():
+            pieces.append(Piece(line[plain:match.start()]))
+        pieces.append(Piece(match.group(), targets[match.group()]))
+        plain = match.end()
     if plain < len(line) or not pieces:
         pieces.append(Piece(line[plain:]))
     return tuple(pieces)

@@ -216,3 +216,16 @@ def test_several_files_after_one_flag_and_a_warning_for_too_few(tmp_path):
     training = json.loads((tmp_path / "s" / "student.json").read_text())["training"]
     assert training["pages"] == 50 and training["docs"] == 40
     assert "learned from 50 pages" in result.output and "learned from 40 labelled documents" in result.output
+
+
+def test_an_annotation_record_costs_its_chunk_not_its_ranges(tmp_path):
+    """remove_lines ranges reaching far past a chunk cost only the chunk's lines (they once built sets of up to a
+    million numbers per operation)."""
+    from prox.distill.sources import from_annotations
+
+    program = "\n".join(f"remove_lines(line_start={i * 999_999}, line_end={(i + 1) * 999_999 - 1})" for i in range(500))
+    record = {"id": "d#0", "level": "chunk", "chunk": "[000]Home\n[001]A line of text.\n[002]Footer", "program": program}
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps(record) + "\n")
+    (page,) = from_annotations(str(path)).pages
+    assert page.keep == (False, False, False)

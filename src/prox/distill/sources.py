@@ -88,9 +88,10 @@ def from_annotations(path: str) -> Examples:
         if data.get("level") == "doc" and isinstance(data.get("text"), str) and isinstance(program, str):
             examples.docs.append(Doc(data["text"], not execute_doc(data["text"], program).dropped))
         elif data.get("level") == "chunk" and isinstance(data.get("chunk"), str) and isinstance(program, str):
-            removed = _removed(program)
+            numbered = numbered_lines(data["chunk"])
+            removed = _removed(program, numbered[0][0], numbered[-1][0]) if numbered else set()
             document = str(data.get("id", f"{item.file}/{item.index}")).rsplit("#", 1)[0]
-            for number, line in numbered_lines(data["chunk"]):
+            for number, line in numbered:
                 chunks[document][number] = (line, number not in removed)
         else:
             raise LabelError(f"{item.file}, {item.where}: an annotation record needs level 'doc' (text, program) "
@@ -101,11 +102,12 @@ def from_annotations(path: str) -> Examples:
     return examples.count(path)
 
 
-def _removed(program: str) -> set[int]:
+def _removed(program: str, first: int, last: int) -> set[int]:
+    """The line numbers the program removes between ``first`` and ``last`` (the chunk's): a range reaching past them
+    costs only the chunk's lines."""
     removed: set[int] = set()
     for op in parse_program(program).of_type(RemoveLines):
-        if op.line_end - op.line_start < 1_000_000:
-            removed.update(range(op.line_start, op.line_end + 1))
+        removed.update(range(max(op.line_start, first), min(op.line_end, last) + 1))
     return removed
 
 

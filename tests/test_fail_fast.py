@@ -121,3 +121,19 @@ def test_a_hub_preset_offline_is_one_line_and_leaves_no_run_folder(tmp_path, mon
     assert not run.exists()
     result, run = refine(tmp_path, "--preset", "heuristic")  # the next command with other settings is not refused
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs FIFOs (POSIX)")
+def test_readers_never_block_on_a_fifo(tmp_path):
+    import os
+
+    result, run = refine(tmp_path, "--preset", "heuristic")
+    assert result.exit_code == 0, result.output
+    os.mkfifo(run / "kept" / "zz-planted.jsonl")  # nobody ever writes to it: reading it would wait forever
+    for command in (["report", str(run)], ["show", str(run), "--sample", "1"], ["card", str(run)], ["summary", str(run)]):
+        outcome = CliRunner().invoke(app, command)
+        assert outcome.exit_code == 0, (command, outcome.output)
+    fifo = tmp_path / "input.jsonl"
+    os.mkfifo(fifo)
+    outcome = CliRunner().invoke(app, ["refine", str(fifo), "-o", str(tmp_path / "other")])
+    assert outcome.exit_code == 2 and "not a regular file" in outcome.output, outcome.output

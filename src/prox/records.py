@@ -66,12 +66,26 @@ def expand(inputs: Iterable[str]) -> list[str]:
         for path in sorted(paths):
             if not fs.exists(path):
                 raise FileNotFoundError(f"no such input: {item}")
-            found = [p for p in fs.find(path) if _readable(p)] if fs.isdir(path) else [path]
+            local = protocol in ("file", "local")
+            found = [p for p in fs.find(path) if _readable(p) and (not local or _regular(p))] if fs.isdir(path) else [path]
+            if local and not fs.isdir(path) and not _regular(path):
+                raise ValueError(f"{item} is not a regular file (a FIFO, a device or a socket): prox reads files, "
+                                 "which it may read more than once")
             for p in sorted(found):
                 files.append(p if protocol in ("file", "local") else f"{protocol}://{p}")
         if not paths and not globlib.has_magic(item):
             raise FileNotFoundError(f"no such input: {item}")
     return files
+
+
+def _regular(path: str) -> bool:
+    """Whether a local path is a regular file: a FIFO would block its reader, a device never ends."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 DATASET_FILES = ("dataset_info.json", "state.json", "dataset_dict.json")  # a datasets folder's bookkeeping

@@ -168,7 +168,7 @@ def _read_jsonl(path: str) -> Iterator[Union[Record, Rejected]]:
     from fsspec.compression import compr
     from fsspec.utils import infer_compression
 
-    index, tail = -1, b""
+    index, pending = -1, []  # pending: the pieces of a line not ended yet (joined once: linear in a long line)
     try:
         with fsspec.open(path, "rb") as raw:
             compression = infer_compression(path)
@@ -180,14 +180,20 @@ def _read_jsonl(path: str) -> Iterator[Union[Record, Rejected]]:
                 handle = compr[compression](raw, mode="rb") if compression else raw
                 blocks = iter(lambda: handle.read(READ_BLOCK), b"")
             for block in blocks:
-                *lines, tail = (tail + block).split(b"\n")
+                if b"\n" not in block:
+                    pending.append(block)
+                    continue
+                first, *lines, rest = block.split(b"\n")
+                lines.insert(0, b"".join(pending) + first if pending else first)
+                pending = [rest] if rest else []
                 for line in lines:
                     index += 1
                     yield _decode_line(path, index, line, raw.tell())
-            if tail:  # a last line without a newline
-                index, last, tail = index + 1, tail, b""
+            if pending:  # a last line without a newline
+                index, last, pending = index + 1, b"".join(pending), []
                 yield _decode_line(path, index, last, raw.tell())
     except Exception as exc:  # truncated gzip, corrupt zstd, unreadable file
+        tail = b"".join(pending)
         where = "file" if index < 0 and not tail else f"after line {index + 1}"
         yield Rejected(path, where, f"unreadable: {type(exc).__name__}: {exc}", tail.decode("utf-8", "replace"))
 

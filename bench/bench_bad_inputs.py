@@ -12,6 +12,12 @@ unreadable one in ``rejected`` naming its file, read == kept + dropped + rejecte
 valid JSON in valid UTF-8.
 
     python bench/bench_bad_inputs.py --scale 20
+    python bench/bench_bad_inputs.py --costs
+
+``--costs`` prints what the costliest inputs cost, each in a fresh process (wall time, peak RSS): a 300 KB record
+carrying 500 stored chunk programs of 600 normalizations each (``prox execute``), a one-line record of 100 MB
+(``prox execute``: reading it), a server that drips its answer a byte every 0.5 s (``prox refine`` with
+``-O timeout=2``), and a 38 MB document of 1 M lines (``prox refine``, the default preset).
 """
 
 from __future__ import annotations
@@ -247,12 +253,79 @@ def run(scale: int = 20, tokenizer: str | None = None, workdir: str | None = Non
     return {"records_written": len(manifest["expected"]) + len(manifest["maybe"]), "commands": results}
 
 
+def timed(*args: str, timeout: float = 1800) -> str:
+    """``prox ARGS`` in a fresh process: exit status, wall time and the peak RSS of the process and its children."""
+    code = ("import resource, subprocess, sys, time; start = time.perf_counter(); "
+            "done = subprocess.run([sys.executable, '-m', 'prox.cli', *sys.argv[1:]], capture_output=True, text=True); "
+            "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; "
+            "print(done.returncode, round(time.perf_counter() - start, 1), round(peak), (done.stdout + done.stderr).strip().splitlines()[-1:])")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout)
+    status, seconds, peak, last = done.stdout.split(" ", 3)
+    return f"exit {status}, {seconds} s, peak RSS {peak} MB, last line: {last.strip()[:160]}"
+
+
+def dripping_server():
+    """A server that answers 200 and then one byte every 0.5 s, for an hour."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.end_headers()
+            try:
+                for _ in range(7200):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            except OSError:
+                return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+
+def costs(tokenizer: str | None, workdir: str | None = None) -> None:
+    root = Path(workdir or tempfile.mkdtemp(prefix="prox-costs-"))
+    root.mkdir(parents=True, exist_ok=True)
+    line = "The river town kept its old stone bridge after the flood, and the market still meets on it."
+    text = "\n".join([line] * 3300)  # about 300 KB
+    programs = ["\n".join(f'normalize(source_str="bridge{i}-{j}", target_str="")' for j in range(600)) for i in range(500)]
+    record = {"id": "many-programs", "raw_content": text, "metadata": {"doc_program": "keep_doc()", "chunk_program": programs}}
+    (root / "programs.jsonl").write_text(json.dumps(record) + "\n")
+    print("500 programs x 600 normalizations, 300 KB:", timed("execute", str(root / "programs.jsonl"), "-o", str(root / "a")), flush=True)
+    with open(root / "long-line.jsonl", "w") as handle:
+        handle.write(json.dumps({"id": "long", "raw_content": "word " * 20_000_000, "metadata": {"doc_program": "keep_doc()"}}) + "\n")
+    print("one line of 100 MB:", timed("execute", str(root / "long-line.jsonl"), "-o", str(root / "b")), flush=True)
+    if tokenizer:
+        server, url = dripping_server()
+        (root / "three.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": line}) + "\n" for i in range(3)))
+        print("a server dripping a byte every 0.5 s, -O timeout=2:", timed(
+            "refine", str(root / "three.jsonl"), "-o", str(root / "c"), "--backend", "openai", "--doc-model", "x",
+            "--stages", "doc", "-O", f"base_url={url}", "-O", f"tokenizer={tokenizer}", "-O", "mode=text", "-O", "timeout=2",
+            "-O", "max_retries=0", "--max-writer-errors", "1"), flush=True)
+        server.shutdown()
+    with open(root / "million.jsonl", "w") as handle:
+        handle.write(json.dumps({"id": "million", "text": "\n".join(f"line {i} of a long list of words" for i in range(1_000_000))}) + "\n")
+    print("one document of 1 M lines (38 MB), the default preset:", timed("refine", str(root / "million.jsonl"), "-o", str(root / "d")), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=20, help="good records per file (the hostile ones scale with it)")
     parser.add_argument("--model", default=None, help="a tokenizer folder: also refine with a hostile model server")
+    parser.add_argument("--costs", action="store_true", help="what the costliest inputs cost (time, peak RSS)")
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
+    if args.costs:
+        costs(args.model, args.workdir)
+        return
     print(json.dumps(run(args.scale, args.model, args.workdir), indent=2))
 
 

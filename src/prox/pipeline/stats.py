@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Iterable
 
 from prox.pipeline.documents import STAGES, is_blank, is_rejected, state
+from prox.program.words import word_count
 
 
 @dataclass
@@ -55,7 +56,7 @@ class RunStats:
         self.programs += prox.get("programs", 0)
         self.programs_with_parse_errors += prox.get("programs_with_parse_errors", 0)
         self.words_before += prox.get("words_before", 0)
-        self.words_after += 0 if dropped else len(document.text.split())
+        self.words_after += 0 if dropped else word_count(document.text)
         for stage in STAGES:
             cost = prox.cost(stage)
             if cost:

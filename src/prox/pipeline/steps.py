@@ -20,6 +20,7 @@ from prox.engine import Engine
 
 from prox.pipeline.documents import state
 from prox.program.parser import parse_program
+from prox.program.words import word_count
 from prox.program.stored import StoredPrograms, Thresholds, execute_stored, trace_summary
 from prox.text.language import UNKNOWN, identify
 from prox.writers.base import ProgramWriter, Written
@@ -244,7 +245,7 @@ class ExecutePrograms(PipelineStep):
 def untouched(document: Document, reason: str, dropped: bool = False, errors: tuple = (), **extra) -> None:
     """A document no program changed: kept as it came (``text`` empty when dropped), with its reason."""
     raw = document.metadata.setdefault("raw_content", document.text)
-    words = len(raw.split())
+    words = word_count(raw)
     state(document).executed(dropped=dropped, reason=reason, doc_reason=None, removed_lines=[], normalizations=[],
                              errors=list(errors), words_before=words, words_after=0 if dropped else words,
                              language=identify(raw) if isinstance(raw, str) else UNKNOWN, **extra)

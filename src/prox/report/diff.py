@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from prox.program.words import word_count
+
 
 @dataclass(frozen=True)
 class Piece:
@@ -95,7 +97,7 @@ def view(record: dict) -> DocView:
         source=source_of(record), doc_program=metadata.get("doc_program"),
         chunk_programs=[chunk_programs] if isinstance(chunk_programs, str) else list(chunk_programs or []),
         lines=shown, normalizations=normalizations, errors=[str(e) for e in prox.get("errors", [])],
-        words_before=int(prox.get("words_before", len(raw.split()))), words_after=len(str(record.get("text", "")).split()),
+        words_before=int(prox.get("words_before", word_count(raw))), words_after=word_count(str(record.get("text", ""))),
         metadata=metadata, raw=raw,
     )
 

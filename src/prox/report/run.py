@@ -12,6 +12,7 @@ from typing import Callable, Iterator, Optional
 
 from prox.records import Record, expand, read_records
 from prox.report.diff import DocView, prox_metadata, source_of, view
+from prox.program.words import word_count
 
 KINDS = ("kept", "dropped")
 MAX_REJECTED = 50  # rejected records kept to show; all are counted
@@ -120,8 +121,8 @@ def _count(report: RunReport, record: dict, dropped: bool) -> None:
     record that cannot be read counts nowhere."""
     prox = prox_metadata(record)
     reason = str(prox.get("reason", "unknown"))
-    before = int(prox.get("words_before") or len(str(record.get("raw_content", "")).split()))
-    after = 0 if dropped else len(str(record.get("text", "")).split())
+    before = int(prox.get("words_before") or word_count(str(record.get("raw_content", ""))))
+    after = 0 if dropped else word_count(str(record.get("text", "")))
     removed = sum(end - start + 1 for start, end in prox.get("removed_lines", []))
     operations = removed + sum(1 for n in prox.get("normalizations", []) if n.get("count"))
     source = source_of(record)

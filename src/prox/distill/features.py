@@ -97,7 +97,14 @@ def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.nd
         in_block,
         np.log1p(to_block),
     ]
-    return np.column_stack([own] + neighbours + windowed + page).astype(np.float32)
+    # filled column by column into one float32 matrix (np.column_stack would build it in float64 first: twice the memory)
+    out = np.empty((n, len(LINE_FEATURES)), dtype=np.float32)
+    column = 0
+    for block in [own] + neighbours + windowed + page:
+        width = 1 if block.ndim == 1 else block.shape[1]
+        out[:, column : column + width] = block if block.ndim > 1 else block[:, None]
+        column += width
+    return out
 
 
 def _own(line: str, repeats: int, n: int, terminal: bool, keyword: bool, separators: int, flag: bool, prose: bool) -> list[float]:

@@ -137,3 +137,27 @@ def test_readers_never_block_on_a_fifo(tmp_path):
     os.mkfifo(fifo)
     outcome = CliRunner().invoke(app, ["refine", str(fifo), "-o", str(tmp_path / "other")])
     assert outcome.exit_code == 2 and "not a regular file" in outcome.output, outcome.output
+
+
+@pytest.mark.parametrize("file, edit", [
+    ("run.json", {"inputs": -1}), ("run.json", {"thresholds": "x"}), ("run.json", {"writer_options": -1}),
+    ("run.json", {"stages": {"a": 1}}), ("logs/invocations.jsonl", {"seconds": "x"}), ("logs/invocations.jsonl", {"seconds": None}),
+])
+def test_a_hand_edited_run_folder_is_one_line_never_a_traceback(tmp_path, file, edit):
+    result, run = refine(tmp_path, "--preset", "heuristic")
+    assert result.exit_code == 0
+    path = run / file
+    if file.endswith(".jsonl"):
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        path.write_text("".join(json.dumps({**line, **edit}) + "\n" for line in lines))
+    else:
+        path.write_text(json.dumps({**json.loads(path.read_text()), **edit}))
+    for command in (["summary", str(run)], ["report", str(run)], ["show", str(run), "--sample", "1"], ["card", str(run)],
+                    ["refine", CORPUS, "-o", str(run), "--preset", "heuristic"]):
+        outcome = CliRunner().invoke(app, command)
+        assert outcome.exit_code in (0, 2) and not isinstance(outcome.exception, Exception) or isinstance(outcome.exception, SystemExit), \
+            (command, outcome.output, outcome.exception)
+        if outcome.exit_code == 2:
+            assert "it was edited" in outcome.output, (command, outcome.output)
+    if file == "run.json":  # --force starts such a folder over
+        assert CliRunner().invoke(app, ["refine", CORPUS, "-o", str(run), "--preset", "heuristic", "--force"]).exit_code == 0

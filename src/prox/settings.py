@@ -125,6 +125,8 @@ def fits(value: Any, hint: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is str:
         return isinstance(value, str)
+    if hint in (dict, list, tuple):
+        return isinstance(value, hint)
     if origin in (list, tuple, Sequence):
         return isinstance(value, (list, tuple)) and all(fits(v, args[0]) for v in value) if args else isinstance(value, (list, tuple))
     if origin in (dict, Mapping):

@@ -40,7 +40,26 @@ def read_identity(folder: str) -> Optional[dict]:
             data = json.load(handle)
         except ValueError as exc:
             raise NotARunFolder(f"{folder}: {RUN_FILE} is not readable JSON ({exc})") from None
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        raise NotARunFolder(f"{folder}: {RUN_FILE} holds {type(data).__name__}, not the run's settings; it was edited "
+                            "(rerun with --force to start over)")
+    from prox.settings import fits
+
+    for key, hint in IDENTITY_TYPES.items():
+        if key in data and not fits(data[key], hint):
+            raise NotARunFolder(f"{folder}: {RUN_FILE} has {key} = {json.dumps(data[key])[:80]}, which prox never writes; "
+                                "it was edited (rerun with --force to start over)")
+    return data
+
+
+# what run.json holds (prox writes it; a hand edit that breaks these types is refused in one line, not a traceback)
+IDENTITY_TYPES = {
+    "command": str, "inputs": list[str], "output": str, "text_key": Optional[str], "id_key": Optional[str],
+    "limit": Optional[int], "tasks": int, "workers": int, "executor": str, "output_format": str, "checkpoint_every": int,
+    "executor_options": dict, "preset": Optional[str], "doc_model": Optional[str], "chunk_model": Optional[str],
+    "backend": Optional[str], "stages": list[str], "docs_per_step": int, "score": bool, "thresholds": dict,
+    "writer_options": dict,
+}
 
 
 def write_identity(folder: str, identity: dict) -> None:

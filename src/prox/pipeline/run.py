@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
 
-from prox.pipeline.folders import SettingsChanged, clear, differences, read_identity, write_identity
+from prox.pipeline.folders import NotARunFolder, SettingsChanged, clear, differences, read_identity, write_identity
 from prox.pipeline.stats import RunStats
 from prox.program.stored import Thresholds
 from prox.settings import DEFAULT_PRESET
@@ -127,7 +127,14 @@ class _Job:
     def check_settings(self, force: bool = False) -> None:
         """Refuse to resume a folder written with other settings, naming them; with ``force``, discard its
         outputs and start over. Then record ours for the next rerun."""
-        theirs = read_identity(self.output)
+        try:
+            theirs = read_identity(self.output)
+        except NotARunFolder:  # a run.json edited past reading: --force starts the folder over
+            if not force:
+                raise
+            clear(self.output, RUN_PARTS)
+            write_identity(self.output, self.settings())
+            return
         if theirs is None:
             self.check_new_folder(force)
         else:
@@ -391,12 +398,20 @@ def invocations(output: str) -> list[dict]:
     if not fs.exists(root):
         return []
     runs = []
-    for line in fs.cat_file(root).decode().splitlines():
+    for line in fs.cat_file(root).decode("utf-8", "replace").splitlines():
         try:
-            runs.append(json.loads(line))
+            run = json.loads(line)
         except ValueError:
             continue  # a line cut by a kill: the others still count
+        if _is_invocation(run):  # a line edited out of shape counts as one cut
+            runs.append(run)
     return runs
+
+
+def _is_invocation(run) -> bool:
+    number = lambda value: isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0  # noqa: E731
+    return (isinstance(run, dict) and number(run.get("seconds")) and isinstance(run.get("documents"), int)
+            and number(run["documents"]) and isinstance(run.get("started"), str) and isinstance(run.get("finished"), str))
 
 
 def _clear(folder: str) -> None:

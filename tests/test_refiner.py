@@ -80,7 +80,7 @@ def test_missing_model_is_one_clear_line(tmp_path, monkeypatch):
     with pytest.raises(ModelUnavailable) as info:
         make_writer("transformers", str(tmp_path / "no-such-model"))
     message = str(info.value)
-    assert "\n" not in message and "--preset heuristic" in message and ".gguf" in message
+    assert "\n" not in message and "--preset student-web or heuristic" in message and ".gguf" in message
 
 
 def test_tiny_transformers_model_end_to_end(tmp_path, llama2_tokenizer):

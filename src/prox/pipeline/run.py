@@ -181,6 +181,10 @@ class _Job:
         before, started, start = committed(self.output), time.time(), time.perf_counter()
         bar = ProgressBar(f"{self.output}/progress", sum(file_size(f) for f in files), self.limit,
                           self.progress_stages, title=f"{self.command[:-1]}ing") if progress else nullcontext()
+        if self.executor == "local":
+            from prox.pipeline.children import install
+
+            install()  # no helper process outlives this one, even after kill -9
         with bar, quiet_driver() if quiet else nullcontext():
             executor.run()
         if self.executor == "slurm":

@@ -204,3 +204,42 @@ def test_no_helper_process_outlives_a_killed_run(tmp_path):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left
+
+
+def test_documents_the_writers_failed_on_are_retried_by_a_rerun(tmp_path, llama2_tokenizer):
+    """A server that failed on some documents answers again: the rerun redoes the parts that hold them (and those
+    after), and the run's figures count every document once."""
+    from conftest import SHARED
+    from servers import JsonServer
+
+    state = {"failing": True}
+
+    def respond(body):
+        if state["failing"] and "FAIL" in json.dumps(body):
+            return {"choices": []}  # a malformed answer: the document's writing fails
+        return {"choices": [{"text": "keep_doc()"}], "usage": {"completion_tokens": 4}}
+
+    server = JsonServer(respond)
+    try:
+        corpus = tmp_path / "in.jsonl"
+        corpus.write_text("".join(json.dumps({"id": f"d{i}", "text": f"{'FAIL ' if i == 5 else ''}A page about rivers number {i}."})
+                                  + "\n" for i in range(12)))
+        args = ["refine", str(corpus), "-o", str(tmp_path / "run"), "--stages", "doc", "--backend", "openai", "--doc-model", "x",
+                "-O", f"base_url={server.url}", "-O", f"tokenizer={SHARED / 'tokenizers/llama2'}", "-O", "max_retries=0",
+                "-O", "mode=text", "--checkpoint-every", "4", "--max-writer-errors", "0.5", "--json"]
+        first = CliRunner().invoke(app, args)
+        assert first.exit_code == 0, first.output
+        figures = json.loads(first.stdout)
+        assert figures["writer_errors"] == 1 and figures["read"] == 12
+        state["failing"] = False
+        second = CliRunner().invoke(app, args)
+        assert second.exit_code == 0, second.output
+        figures = json.loads(second.stdout)
+        assert figures["writer_errors"] == 0 and figures["read"] == 12 and figures["kept"] == 12
+        assert figures["last_invocation"]["documents"] == 8  # parts 1 and 2 redone (documents 4-11), part 0 kept
+        kept = [json.loads(line) for path in sorted((tmp_path / "run" / "kept").glob("*.jsonl")) for line in path.read_text().splitlines()]
+        assert sorted(record["id"] for record in kept) == sorted(f"d{i}" for i in range(12))
+        third = CliRunner().invoke(app, args)
+        assert third.exit_code == 0 and json.loads(third.stdout)["last_invocation"]["documents"] == 0  # nothing left
+    finally:
+        server.close()

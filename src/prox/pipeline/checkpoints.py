@@ -69,5 +69,19 @@ class Checkpoints:
             handle.write(json.dumps(figures).encode())
         fs.mv(temporary, path)
 
+    def reopen_failed(self, rank: int) -> bool:
+        """Make the first part of ``rank`` that holds documents its writers failed on (``writer_errors``), and every
+        part after it, uncommitted again, so a rerun redoes them (parts commit in stream order, so a rerun redoes a
+        suffix). Whether any part was reopened."""
+        committed = sorted((part, figures) for (_, part), figures in self.committed(rank).items())
+        failed = [part for part, figures in committed if isinstance(figures, dict) and figures.get("writer_errors")]
+        if not failed:
+            return False
+        fs, _ = self._fs
+        for part, _ in committed:
+            if part >= failed[0]:
+                fs.rm(self.marker(rank, part))
+        return True
+
     def parts(self) -> Iterator[dict]:
         yield from self.committed().values()

@@ -158,6 +158,21 @@ class _Job:
     def preflight(self) -> None:
         """What must work before anything is written (nothing, for execute: it runs no writer)."""
 
+    def retry_failed(self) -> None:
+        """Documents committed with writer errors are not final: their parts (and the parts after them, which
+        commit in stream order) are redone by this run, and their tasks run again."""
+        import fsspec
+
+        from prox.pipeline.checkpoints import Checkpoints
+
+        checkpoints = Checkpoints(f"{self.output}/checkpoints", self.checkpoint_every)
+        for rank in range(self.tasks):
+            if checkpoints.reopen_failed(rank):
+                completion = f"{self.output}/logs/completions/{rank:05d}"  # datatrove's: a completed task is skipped
+                fs, _, (root,) = fsspec.get_fs_token_paths(completion)
+                if fs.exists(root):
+                    fs.rm(root)
+
     def run(self, progress: bool = False, force: bool = False, quiet: bool = True) -> Optional[dict]:
         """Run (or resume) the job; the summary, or None when the executor only submitted it (Slurm).
 
@@ -175,6 +190,7 @@ class _Job:
         start_over = self.check_settings(force)
         self.preflight()
         self.record_settings(start_over)
+        self.retry_failed()
         self.quiet = quiet
         executor = self.build_executor()
         _clear(f"{self.output}/progress")  # the bar counts this run's documents

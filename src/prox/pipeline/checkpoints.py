@@ -16,6 +16,20 @@ from typing import Iterator
 MARKER = re.compile(r"(\d{5})-(\d{5})\.json$")
 
 
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_figures(path: str, figures) -> None:
+    """A marker holds a part's figures: counts, and counts by name. Anything else was edited by hand: refused in one
+    line (a torn marker, unreadable JSON, is a killed commit instead: its part is redone)."""
+    shaped = isinstance(figures, dict) and all(
+        _number(value) or (isinstance(value, dict) and all(_number(v) for v in value.values())) for value in figures.values())
+    if not shaped:
+        raise ValueError(f"{path}: a checkpoint marker holds {json.dumps(figures)[:80]}, which prox never writes; it was "
+                         "edited (rerun with --force to start over)")
+
+
 @dataclass(frozen=True)
 class Checkpoints:
     folder: str  # fsspec path or URL, shared by every task of the run
@@ -47,9 +61,11 @@ class Checkpoints:
                 continue
             try:
                 with fs.open(path, "rb") as handle:
-                    found[(int(match.group(1)), int(match.group(2)))] = json.loads(handle.read())
+                    figures = json.loads(handle.read())
             except (ValueError, OSError):
                 continue
+            _check_figures(path, figures)
+            found[(int(match.group(1)), int(match.group(2)))] = figures
         return found
 
     def next_part(self, rank: int) -> int:

@@ -144,6 +144,13 @@ class _Job:
             raise SettingsChanged(
                 f"{self.output} holds a run made with other settings ({'; '.join(changed)}); rerun with the "
                 "same settings to resume, --force to discard its outputs and start over, or choose a new --output")
+        if force and not changed:  # --force also starts over a folder whose checkpoint markers were edited
+            from prox.pipeline.checkpoints import Checkpoints
+
+            try:
+                Checkpoints(f"{self.output}/checkpoints").committed()
+            except ValueError:
+                return True
         return bool(changed)
 
     def record_settings(self, start_over: bool) -> None:

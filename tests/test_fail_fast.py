@@ -244,3 +244,21 @@ def test_documents_the_writers_failed_on_are_retried_by_a_rerun(tmp_path, llama2
         assert third.exit_code == 0 and json.loads(third.stdout)["last_invocation"]["documents"] == 0  # nothing left
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("edit", [
+    lambda text: text.replace("num_leaves=7", "num_leaves=2000000000", 1),  # aborted the process inside LightGBM
+    lambda text: text.replace("split_feature=", "split_feature=99999 ", 1),
+    lambda text: text.replace("max_feature_idx=", "max_feature_idx=1", 1),
+    lambda text: "not a model\n" + text,
+])
+def test_a_hostile_student_model_file_is_refused_before_lightgbm_reads_it(tmp_path, edit):
+    from prox.distill.student import Student
+    from prox.settings import STUDENT_WEB
+
+    folder = tmp_path / "student"
+    shutil.copytree(STUDENT_WEB, folder)
+    lines = folder / "lines.txt"
+    lines.write_text(edit(lines.read_text()))
+    with pytest.raises(ValueError, match="lines.txt"):
+        Student.load(str(folder))

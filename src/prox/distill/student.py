@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from prox.distill.features import DOC_FEATURES, LINE_FEATURES, doc_features, line_features
+from prox.distill.model_file import check_model_file
 from prox.distill.sources import Doc, Examples, Page
 from prox.writers.student import MANIFEST
 
@@ -161,6 +162,7 @@ class Student:
             path = os.path.join(folder, os.path.basename(str(name)))  # a file of the folder, never a path out of it
             if not os.path.isfile(path):
                 raise ValueError(f"{folder}: its {key.replace('_', ' ')} {os.path.basename(path)} is missing; distill it again")
+            check_model_file(path, len(LINE_FEATURES if key == "line_model" else DOC_FEATURES))
             try:
                 models[key] = lightgbm.Booster(model_file=path)
             except lightgbm.basic.LightGBMError as exc:

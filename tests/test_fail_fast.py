@@ -262,3 +262,29 @@ def test_a_hostile_student_model_file_is_refused_before_lightgbm_reads_it(tmp_pa
     lines.write_text(edit(lines.read_text()))
     with pytest.raises(ValueError, match="lines.txt"):
         Student.load(str(folder))
+
+
+@pytest.fixture()
+def small_disk(tmp_path):
+    """A 300 KB file system (tmpfs), where this machine lets the tests mount one."""
+    import subprocess
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(folder)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small file system here (needs root)")
+    yield folder
+    subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_full_disk_is_one_error_line_per_task_not_pages_of_tracebacks(tmp_path, small_disk):
+    import subprocess
+    import sys
+
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text("".join(json.dumps({"id": str(i), "text": "A page about rivers and bridges. " * 40}) + "\n" for i in range(2000)))
+    done = subprocess.run([sys.executable, "-m", "prox.cli", "refine", str(corpus), "-o", str(small_disk / "run"), "--preset",
+                           "heuristic"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "No space left on device" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) <= 3, done.stderr  # it was 265 lines

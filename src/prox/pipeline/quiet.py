@@ -30,11 +30,38 @@ def quiet_driver():
         setup_default_logger()
 
 
+FILE_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} - {message}"
+
+
+def quiet_task_logger(logging_dir, rank: int, local_rank: int = 0, node_rank: int = -1):
+    """datatrove's task logging, quiet: everything to the task's log file, as datatrove writes it (a write that fails,
+    on a full disk, is dropped instead of printing loguru's report of it with a traceback); on the terminal one line
+    per error, without the traceback the file holds."""
+    logger.remove()
+    logfile = logging_dir.open(f"logs/task_{rank:05d}.log", "w")
+
+    def to_file(message) -> None:
+        try:
+            logfile.write(message)
+        except (OSError, ValueError):  # a full disk, a closed file: the run's own error says what happened
+            pass
+
+    logger.add(to_file, level="DEBUG", format=FILE_FORMAT, colorize=False)  # loguru adds the newline and the traceback
+    logger.add(lambda message: sys.stderr.write(message), level="ERROR", colorize=False,
+               format=lambda record: f"task {rank}: {record['message']}\n".replace("{", "{{").replace("}", "}}"))
+    logger.info(f"Launching pipeline for {rank=}")
+    return logfile
+
+
 class QuietLocalExecutor(LocalPipelineExecutor):
-    """A local executor whose tasks log to their files; the terminal gets only their errors."""
+    """A local executor whose tasks log to their files; the terminal gets only their errors, one line each."""
 
     def _run_for_rank(self, rank: int, local_rank: int = 0, node_rank: int = -1):
+        from datatrove.executor import base
+
+        datatrove_logger, base.add_task_logger = base.add_task_logger, quiet_task_logger
         try:
-            return super()._run_for_rank(rank, max(local_rank, 1), node_rank)  # datatrove: local rank > 0 logs errors only
+            return super()._run_for_rank(rank, local_rank, node_rank)
         finally:
+            base.add_task_logger = datatrove_logger
             _terminal_warnings_only()  # datatrove restored its default (everything to the terminal)

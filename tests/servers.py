@@ -116,3 +116,36 @@ class FlakyServer:
 
     def close(self) -> None:
         self.httpd.shutdown()
+
+
+class SlowServer:
+    """Answers every POST with 200 and a body it writes ``drip`` bytes at a time, ``pause`` seconds apart, for
+    ``size`` bytes (or without end)."""
+
+    def __init__(self, drip: int, pause: float, size: float):
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                sent = 0
+                try:
+                    while sent < size:
+                        self.wfile.write(b" " * drip)
+                        self.wfile.flush()
+                        sent += drip
+                        time.sleep(pause)
+                except OSError:  # the client gave up: what it must do
+                    return
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()

@@ -6,7 +6,7 @@ import pytest
 import prox
 from prox.writers.openai_writer import OpenAIWriter
 from conftest import smollm2_gguf
-from servers import FlakyServer
+from servers import FlakyServer, SlowServer
 
 DOCS = ["A first document about rivers and bridges.", "FAIL this one always fails.", "HANG this one never answers.",
         "A fourth document about mills and flour."]
@@ -100,44 +100,6 @@ def test_scoring_through_server_logprobs_agrees_with_grammar_greedy(llamacpp_ser
     for g, s in zip(greedy, scored):
         assert s.error is None and 0.0 <= s.drop_probability <= 1.0
         assert g.program.strip() == s.program
-
-
-class SlowServer:
-    """Answers every POST with 200 and a body it writes ``drip`` bytes at a time, ``pause`` seconds apart, for
-    ``size`` bytes (or without end)."""
-
-    def __init__(self, drip: int, pause: float, size: float):
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        from servers import free_port
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                sent = 0
-                try:
-                    while sent < size:
-                        self.wfile.write(b" " * drip)
-                        self.wfile.flush()
-                        sent += drip
-                        time.sleep(pause)
-                except OSError:  # the client gave up: what it must do
-                    return
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
 
 
 def test_a_dripping_server_meets_the_deadline_of_the_whole_answer(llama2_tokenizer):

@@ -239,7 +239,7 @@ def run(scale: int = 20, tokenizer: str | None = None, workdir: str | None = Non
         commands["refine (hostile model)"] = [
             "refine", str(corpus), "-o", str(root / "model"), "--backend", "openai", "--doc-model", "hostile",
             "--chunk-model", "hostile", "--no-constrained", "-O", f"base_url={url}", "-O", f"tokenizer={tokenizer}",
-            "-O", "mode=text", "-O", "max_retries=0", "--no-progress"]
+            "-O", "mode=text", "-O", "max_retries=0", "--no-progress", "--max-writer-errors", "1"]
     try:
         for name, args in commands.items():
             status, output, seconds = prox(*args)

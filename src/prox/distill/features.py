@@ -183,24 +183,21 @@ def doc_features(lines: Sequence[str], p_remove: np.ndarray) -> np.ndarray:
     kept = [line if row is None else row for line, row in zip(stripped, rows) if (line if row is None else row)]
     tables = sum(1 for row in rows if row)
     text = "\n".join(kept)
-    words = text.split()
-    n_words, n_kept = len(words), len(kept)
+    n_words, letters, alphabetic, stop_words, top_bigram = _word_figures(kept)
+    n_kept = len(kept)
     chars = len(text) or 1
-    lowered = text.lower().split()
-    bigrams = Counter(zip(lowered, lowered[1:]))
-    top_bigram = max(bigrams.values()) * 2 / n_words if bigrams and n_words else 0.0
     counts = Counter(kept)
     dup_chars = sum(len(line) * (count - 1) for line, count in counts.items())
     per_line = max(n_kept, 1)
     return np.array([
         math.log1p(n_words), math.log1p(n_kept), n_words / per_line,
-        sum(map(len, words)) / max(n_words, 1),
+        letters / max(n_words, 1),
         (sum(line.endswith(TERMINAL) for line in kept) + tables) / per_line,
         sum(len(line) < 30 for line in kept) / per_line,
         sum(count - 1 for count in counts.values()) / per_line,
         sum(LIST_MARK.match(line) is not None for line in kept) / per_line,
-        (sum(map(str.isalpha, words)) + sum(1 for w in filterfalse(str.isalpha, words) if ALPHA.search(w))) / max(n_words, 1),
-        sum(map(STOP_WORDS.__contains__, lowered)) / max(n_words, 1),
+        alphabetic / max(n_words, 1),
+        stop_words / max(n_words, 1),
         (text.count("#") + text.count("...") + text.count("…")) / max(n_words, 1),
         dup_chars / chars,
         sum(line.endswith(("...", "…")) for line in kept) / per_line,
@@ -208,3 +205,29 @@ def doc_features(lines: Sequence[str], p_remove: np.ndarray) -> np.ndarray:
         sum(map(_has_url, kept)) / per_line,
         top_bigram,
     ], dtype=np.float32)
+
+
+WORD_BATCH = 20_000  # lines whose words are in memory at once: a page of a million lines never holds all its words
+MAX_BIGRAM_WORDS = 200_000  # the repeated-bigram share is measured on a document's first this many words
+
+
+def _word_figures(lines: Sequence[str]) -> tuple[int, int, int, int, float]:
+    """Words, their characters, words with a letter, stop words, and the share of the first ``MAX_BIGRAM_WORDS``
+    words in their most repeated bigram: read ``WORD_BATCH`` lines at a time, so memory stays bounded."""
+    n_words = letters = alphabetic = stop_words = 0
+    bigrams: Counter = Counter()
+    previous, counted = None, 0
+    for start in range(0, len(lines), WORD_BATCH):
+        words = "\n".join(lines[start : start + WORD_BATCH]).split()
+        n_words += len(words)
+        letters += sum(map(len, words))
+        alphabetic += sum(map(str.isalpha, words)) + sum(1 for w in filterfalse(str.isalpha, words) if ALPHA.search(w))
+        lowered = [word.lower() for word in words]
+        stop_words += sum(map(STOP_WORDS.__contains__, lowered))
+        if counted < MAX_BIGRAM_WORDS:
+            lowered = lowered[: MAX_BIGRAM_WORDS - counted]
+            bigrams.update(zip(([previous] if previous is not None else []) + lowered, lowered[1:] if previous is None else lowered))
+            previous = lowered[-1] if lowered else previous
+            counted += len(lowered)
+    top_bigram = max(bigrams.values()) * 2 / min(n_words, MAX_BIGRAM_WORDS) if bigrams and n_words else 0.0
+    return n_words, letters, alphabetic, stop_words, top_bigram

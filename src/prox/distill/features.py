@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 from itertools import chain, filterfalse
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -45,11 +45,21 @@ LINE_FEATURES: tuple[str, ...] = tuple(
 )
 
 
+SLICE = 65_536  # rows of the feature matrix built at once: a page of a million lines never holds all of its matrix
+
+
 def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.ndarray:
     """One row of ``LINE_FEATURES`` per line of one page (float32)."""
+    blocks = list(line_feature_slices(lines, rules))
+    return np.concatenate(blocks) if blocks else np.zeros((0, len(LINE_FEATURES)), dtype=np.float32)
+
+
+def line_feature_slices(lines: Sequence[str], rules: LineRules = LineRules(), size: int = SLICE) -> Iterator[np.ndarray]:
+    """The rows of :func:`line_features`, ``size`` lines at a time, in order: the page's own figures are computed
+    once, each slice's rows from them, so memory grows with the slice, not with the page's matrix."""
     n = len(lines)
     if n == 0:
-        return np.zeros((0, len(LINE_FEATURES)), dtype=np.float32)
+        return
     signals = rules.signals(lines)
     repeats = Counter(signals.stripped)
     rows = (_own(line, repeats[line] if line else 0, *evidence) for line, *evidence in zip(
@@ -58,17 +68,35 @@ def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.nd
     # straight into float32, row by row: a list of Python floats first would take 24 bytes a number (a 1 M-line page: 0.5 GB)
     own = np.fromiter(chain.from_iterable(rows), dtype=np.float32, count=n * len(_OWN)).reshape(n, len(_OWN))
     words, terminal, rule, prose = own[:, 0], own[:, 2], own[:, 9], own[:, 18]
-
     padded = {name: np.concatenate([np.full(3, -1.0), own[:, _OWN.index(name)], np.full(3, -1.0)]) for name in _NEIGHBOUR}
-    neighbours = [padded[name][3 + offset : 3 + offset + n] for offset in _OFFSETS for name in _NEIGHBOUR]
-
     series = np.column_stack([np.log1p(words), terminal, rule, prose])
-    windowed = [_window_mean(series, w) for w in _WINDOWS]
-
+    sums = np.concatenate([np.zeros((1, series.shape[1])), np.cumsum(series, axis=0)])
     total = float(words.sum()) or 1.0
     cumulative = np.cumsum(words)
-    index = np.arange(n, dtype=np.float32)
     prose_at = np.flatnonzero(prose)
+    block_start, block_end = signals.main_block
+    figures = (math.log1p(n), rule.mean(), prose.mean(), math.log1p(total), max(float(words.max()), 1.0))
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        index = np.arange(start, stop, dtype=np.float32)
+        neighbours = [padded[name][3 + offset + start : 3 + offset + stop] for offset in _OFFSETS for name in _NEIGHBOUR]
+        windowed = [_window_mean(sums, n, w, start, stop) for w in _WINDOWS]
+        page = _page_columns(index, n, figures, words[start:stop], cumulative[start:stop], total, prose_at,
+                             (block_start, block_end))
+        # filled column by column into one float32 matrix (np.column_stack would build it in float64 first)
+        out = np.empty((stop - start, len(LINE_FEATURES)), dtype=np.float32)
+        column = 0
+        for block in [own[start:stop]] + neighbours + windowed + page:
+            width = 1 if block.ndim == 1 else block.shape[1]
+            out[:, column : column + width] = block if block.ndim > 1 else block[:, None]
+            column += width
+        yield out
+
+
+def _page_columns(index, n: int, figures: tuple, words, cumulative, total: float, prose_at, block: tuple) -> list:
+    """Where each line of a slice (``index``) stands in its page of ``n`` lines."""
+    log_lines, page_rule, page_prose, log_total, most_words = figures
+    size = len(index)
     if prose_at.size:
         first, last = prose_at[0], prose_at[-1]
         in_span = ((index >= first) & (index <= last)).astype(np.float32)
@@ -77,18 +105,18 @@ def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.nd
         before = (after - 1).clip(min=0)
         to_prose = np.minimum(np.abs(prose_at[after] - index), np.abs(index - prose_at[before]))
     else:
-        in_span = np.zeros(n, dtype=np.float32)
-        to_span = to_prose = np.full(n, float(n))
-    block_start, block_end = signals.main_block
+        in_span = np.zeros(size, dtype=np.float32)
+        to_span = to_prose = np.full(size, float(n))
+    block_start, block_end = block
     in_block = ((index >= block_start) & (index <= block_end)).astype(np.float32)
     to_block = np.maximum(block_start - index, index - block_end).clip(min=0)
-    page = [
+    return [
         index / max(n - 1, 1),
-        np.full(n, math.log1p(n)),
-        np.full(n, rule.mean()),
-        np.full(n, prose.mean()),
-        np.full(n, math.log1p(total)),
-        words / max(float(words.max()), 1.0),
+        np.full(size, log_lines),
+        np.full(size, page_rule),
+        np.full(size, page_prose),
+        np.full(size, log_total),
+        words / most_words,
         (cumulative - words) / total,
         (total - cumulative) / total,
         in_span,
@@ -97,14 +125,6 @@ def line_features(lines: Sequence[str], rules: LineRules = LineRules()) -> np.nd
         in_block,
         np.log1p(to_block),
     ]
-    # filled column by column into one float32 matrix (np.column_stack would build it in float64 first: twice the memory)
-    out = np.empty((n, len(LINE_FEATURES)), dtype=np.float32)
-    column = 0
-    for block in [own] + neighbours + windowed + page:
-        width = 1 if block.ndim == 1 else block.shape[1]
-        out[:, column : column + width] = block if block.ndim > 1 else block[:, None]
-        column += width
-    return out
 
 
 def _own(line: str, repeats: int, n: int, terminal: bool, keyword: bool, separators: int, flag: bool, prose: bool) -> list[float]:
@@ -154,13 +174,12 @@ def _has_url(line: str) -> bool:
     return URL_MARK.search(line.lower()) is not None
 
 
-def _window_mean(series: np.ndarray, width: int) -> np.ndarray:
-    """Mean of each column of ``series`` over each line's window of ``width`` lines either side (clipped at the
-    page's ends)."""
-    n = len(series)
-    sums = np.concatenate([np.zeros((1, series.shape[1])), np.cumsum(series, axis=0)])
-    low = np.clip(np.arange(n) - width, 0, n)
-    high = np.clip(np.arange(n) + width + 1, 0, n)
+def _window_mean(sums: np.ndarray, n: int, width: int, start: int, stop: int) -> np.ndarray:
+    """Mean of each column of a page's series over each line's window of ``width`` lines either side (clipped at
+    the page's ends), for lines ``start`` to ``stop``, from the series' running sums (``sums[i]``: rows before i)."""
+    rows = np.arange(start, stop)
+    low = np.clip(rows - width, 0, n)
+    high = np.clip(rows + width + 1, 0, n)
     return (sums[high] - sums[low]) / (high - low)[:, None]
 
 

@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from prox.distill.features import DOC_FEATURES, LINE_FEATURES, doc_features, line_features
+from prox.distill.features import DOC_FEATURES, LINE_FEATURES, SLICE, doc_features, line_feature_slices, line_features
 from prox.distill.model_file import check_model_file
 from prox.distill.sources import Doc, Examples, Page
 from prox.writers.student import MANIFEST
@@ -71,14 +71,31 @@ class Student:
     threads: int = 1  # prediction threads: one per worker, as datatrove's tasks run side by side
 
     def p_remove(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """P(remove) of every line of every page, in one call to the model."""
+        """P(remove) of every line of every page: one call to the model per ``SLICE`` lines of features (many small
+        pages go together; a page of a million lines goes a slice at a time, so its matrix is never whole)."""
         if self.line_model is None or not pages:
             return [np.zeros(len(lines)) for lines in pages]
-        matrices = [line_features(lines) for lines in pages]
-        stacked = np.concatenate(matrices)
-        scores = self.line_model.predict(stacked, num_threads=self.threads) if len(stacked) else np.zeros(0)
-        cuts = np.cumsum([len(m) for m in matrices])[:-1]
-        return np.split(scores, cuts)
+        pieces: list[list[np.ndarray]] = [[] for _ in pages]
+        pending: list[tuple[int, np.ndarray]] = []
+
+        def predict() -> None:
+            scores = self.line_model.predict(np.concatenate([block for _, block in pending]), num_threads=self.threads)
+            cuts = np.cumsum([len(block) for _, block in pending])[:-1]
+            for (page, _), part in zip(pending, np.split(scores, cuts)):
+                pieces[page].append(part)
+            pending.clear()
+
+        rows = 0
+        for page, lines in enumerate(pages):
+            for block in line_feature_slices(lines):
+                pending.append((page, block))
+                rows += len(block)
+                if rows >= SLICE:
+                    predict()
+                    rows = 0
+        if pending:
+            predict()
+        return [np.concatenate(own) if own else np.zeros(0) for own in pieces]
 
     def p_drop(self, pages: Sequence[Sequence[str]], p_remove: Sequence[np.ndarray]) -> Optional[np.ndarray]:
         """P(drop) of every document, or None without a doc model."""

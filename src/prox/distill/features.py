@@ -61,20 +61,23 @@ def line_feature_slices(lines: Sequence[str], rules: LineRules = LineRules(), si
     if n == 0:
         return
     signals = rules.signals(lines)
-    repeats = Counter(signals.stripped)
-    rows = (_own(line, repeats[line] if line else 0, *evidence) for line, *evidence in zip(
-        signals.content, signals.words, signals.terminal, signals.keyword, signals.separators, signals.flags,
+    repeats = _repeats(signals.stripped, signals.content)
+    rows = (_own(line, int(count) if line else 0, *evidence) for line, count, *evidence in zip(
+        signals.content, repeats, signals.words, signals.terminal, signals.keyword, signals.separators, signals.flags,
         signals.prose))
     # straight into float32, row by row: a list of Python floats first would take 24 bytes a number (a 1 M-line page: 0.5 GB)
     own = np.fromiter(chain.from_iterable(rows), dtype=np.float32, count=n * len(_OWN)).reshape(n, len(_OWN))
+    block_start, block_end = signals.main_block
+    del signals, repeats, rows  # the rules' per-line lists: the rest is computed from ``own``
     words, terminal, rule, prose = own[:, 0], own[:, 2], own[:, 9], own[:, 18]
-    padded = {name: np.concatenate([np.full(3, -1.0), own[:, _OWN.index(name)], np.full(3, -1.0)]) for name in _NEIGHBOUR}
+    minus_one = np.full(3, -1.0, dtype=np.float32)
+    padded = {name: np.concatenate([minus_one, own[:, _OWN.index(name)], minus_one]) for name in _NEIGHBOUR}
     series = np.column_stack([np.log1p(words), terminal, rule, prose])
     sums = np.concatenate([np.zeros((1, series.shape[1])), np.cumsum(series, axis=0)])
+    del series
     total = float(words.sum()) or 1.0
     cumulative = np.cumsum(words)
     prose_at = np.flatnonzero(prose)
-    block_start, block_end = signals.main_block
     figures = (math.log1p(n), rule.mean(), prose.mean(), math.log1p(total), max(float(words.max()), 1.0))
     for start in range(0, n, size):
         stop = min(n, start + size)
@@ -91,6 +94,23 @@ def line_feature_slices(lines: Sequence[str], rules: LineRules = LineRules(), si
             out[:, column : column + width] = block if block.ndim > 1 else block[:, None]
             column += width
         yield out
+
+
+def _repeats(stripped: Sequence[str], content: Sequence[str]) -> np.ndarray:
+    """How many lines of the page read exactly as each line's content (a table row's content is its cells, which
+    no line may read as): counted through each line's hash with numpy, since a Counter of a million distinct lines
+    takes about 100 MB; lines whose hashes collide, and table rows, are counted exactly."""
+    hashes = np.fromiter(map(hash, stripped), dtype=np.int64, count=len(stripped))
+    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    repeats = counts[inverse]
+    exact = [i for i in np.flatnonzero(repeats > 1)] if len(counts) < len(stripped) else []
+    exact += [i for i, (line, said) in enumerate(zip(stripped, content)) if line is not said and line != said]
+    if exact:
+        wanted = {content[i] for i in exact}
+        found = Counter(line for line in stripped if line in wanted)
+        for i in exact:
+            repeats[i] = found[content[i]]
+    return repeats
 
 
 def _page_columns(index, n: int, figures: tuple, words, cumulative, total: float, prose_at, block: tuple) -> list:

@@ -47,7 +47,7 @@ class StudentWriter:
         """P(drop) from the doc model for documents in a language it learned; the others are held only to what
         holds in every language (some content left by the line model), so no page is dropped for its language."""
         pages = [text.split("\n") for text in documents]
-        scores = self._p_remove(pages)
+        scores = self._p_remove(pages, keys=documents)
         learned = self.student.doc_languages
         judged = [i for i, text in enumerate(documents) if not learned or rules_language(text) in learned]
         p_drop = self.student.p_drop([pages[i] for i in judged], [scores[i] for i in judged])
@@ -86,9 +86,10 @@ class StudentWriter:
         operations += teaser_normalizations(line for (_, line), p in zip(pairs, p_remove) if p < threshold)
         return "\n".join(str(op) for op in operations) or "skip_chunk()"
 
-    def _p_remove(self, pages: list[list[str]]) -> list:
-        """Line scores of each page; a page scored in the doc stage is not scored again for its chunk."""
-        keys = ["\n".join(lines) for lines in pages]
+    def _p_remove(self, pages: list[list[str]], keys: Optional[Sequence[str]] = None) -> list:
+        """Line scores of each page; a page scored in the doc stage is not scored again for its chunk. ``keys``: the
+        pages' texts where the caller has them (joining the lines again would copy every document)."""
+        keys = keys if keys is not None else ["\n".join(lines) for lines in pages]
         todo = [i for i, key in enumerate(keys) if key not in self._seen]
         for i, scores in zip(todo, self.student.p_remove([pages[i] for i in todo])):
             self._seen[keys[i]] = scores

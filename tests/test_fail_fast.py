@@ -288,3 +288,16 @@ def test_a_full_disk_is_one_error_line_per_task_not_pages_of_tracebacks(tmp_path
     assert done.returncode == 2
     assert "No space left on device" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 3, done.stderr  # it was 265 lines
+
+
+def test_a_bug_inside_a_prompted_writer_is_raised_not_recorded_per_document(llama2_tokenizer, monkeypatch):
+    """The prompted writers catch a failing batch so its documents carry the error; a bug is no document's fault."""
+    from prox.writers.openai_writer import OpenAIWriter
+
+    writer = OpenAIWriter("x", base_url="http://127.0.0.1:9/v1", tokenizer=llama2_tokenizer, mode="text")
+    monkeypatch.setattr(writer, "generate", lambda *a, **k: None.missing)  # AttributeError, as a coding slip raises
+    with pytest.raises(AttributeError):
+        writer.write_doc(["A page about rivers.", "Another page."])
+    monkeypatch.setattr(writer, "generate", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("refused")))
+    written = writer.write_doc(["A page about rivers."])
+    assert written[0].error and "refused" in written[0].error  # an error of the outside world: recorded per document

@@ -210,3 +210,17 @@ def test_a_view_costs_the_document_not_what_its_metadata_claims():
     assert len(shown.lines) == 50 and all(line.removed for line in shown.lines)
     assert [p.text for p in shown.lines[7].pieces] == ["line 7 ", "read more", " here"]
     assert shown.lines[7].pieces[1].replaced_by == ""
+
+
+def test_a_bounded_view_holds_the_lines_it_shows_and_counts_the_whole_document():
+    from prox.report.card import diff
+    from prox.report.diff import view
+
+    text = "\n".join(f"line {i}" for i in range(1000))
+    record = {"id": "x", "text": "", "raw_content": text, "metadata": {"prox": {
+        "dropped": False, "reason": "refined", "removed_lines": [[0, 4], [3, 9], [900, 10**9]]}}}
+    bounded, whole = view(record, max_lines=20), view(record)
+    assert len(bounded.lines) == 20 and bounded.line_count == whole.line_count == 1000 and bounded.hidden_lines == 980
+    assert bounded.removed_count == whole.removed_count == 10 + 100 == sum(line.removed for line in whole.lines)
+    assert [line.removed for line in bounded.lines] == [line.removed for line in whole.lines[:20]]
+    assert "@@" in diff(bounded).splitlines()[-1]  # the lines it did not hold are said to be left out

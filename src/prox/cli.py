@@ -633,7 +633,10 @@ def show(
         found = str(prox_metadata(record).get("reason", ""))
         return any(found == r or (r.endswith(":") and found.startswith(r)) for r in reason)
 
-    loaded = load(run, sample, seed, ids={doc_id} if doc_id else None, where=wanted if kept or dropped or reason else None)
+    from prox.report.terminal import MAX_LINES
+
+    loaded = load(run, sample, seed, ids={doc_id} if doc_id else None, where=wanted if kept or dropped or reason else None,
+                  max_lines=None if as_json or why else MAX_LINES)  # JSON and --why hold every line
     if not loaded.sample:
         fail(f"no document with id {doc_id!r} in {run}" if doc_id else f"no document in {run} matches the filters "
              f"(reasons there: {', '.join(sorted(loaded.reasons)) or 'none'})", 1)

@@ -184,11 +184,13 @@ def _read_jsonl(path: str) -> Iterator[Union[Record, Rejected]]:
                     pending.append(block)
                     continue
                 first, *lines, rest = block.split(b"\n")
-                lines.insert(0, b"".join(pending) + first if pending else first)
+                lines.insert(0, b"".join([*pending, first]) if pending else first)
                 pending = [rest] if rest else []
-                for line in lines:
+                for position in range(len(lines)):
                     index += 1
-                    yield _decode_line(path, index, line, raw.tell())
+                    record = _decode_line(path, index, lines[position], raw.tell())
+                    lines[position] = b""  # the bytes are read: not held while the record is worked on
+                    yield record
             if pending:  # a last line without a newline
                 index, last, pending = index + 1, b"".join(pending), []
                 yield _decode_line(path, index, last, raw.tell())

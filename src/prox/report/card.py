@@ -24,6 +24,7 @@ CARD_FILE = "README.md"
 ORDER = ("pretty_name", "license", "language", "size_categories", "task_categories", "tags", "source_datasets", "configs")
 SAMPLE = 1000  # documents read into the sample that examples and the records' language come from
 MAX_LINES = 30  # lines of one example's diff
+VIEWED_LINES = 2_000  # lines of a sampled document its example's diff is chosen from
 MAX_LINE_CHARS = 200
 CONTEXT = 2  # unchanged lines shown around a change
 SIZES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B", "1B<n<10B",
@@ -62,7 +63,7 @@ def render_card(folder: str, *, license: Optional[str] = None, language: Union[s
     from prox.pipeline.folders import read_identity
     from prox.report.run import load
 
-    report = load(folder, SAMPLE, seed=0)
+    report = load(folder, SAMPLE, seed=0, max_lines=VIEWED_LINES)
     identity = read_identity(folder) or {}
     stats = _read_json(f"{folder.rstrip('/')}/stats.json") or report.summary
     if not stats:
@@ -355,7 +356,7 @@ def _examples(report, count: int) -> str:
              "changed most" + (" and a dropped one" if dropped else "") + ". Lines "
              "starting with `-` were removed (or normalized into the `+` line after them); `@@` marks lines not shown."]
     for number, doc in enumerate(chosen, start=1):
-        removed = sum(1 for line in doc.lines if line.removed)
+        removed = doc.removed_count
         normalized = sum(1 for n in doc.normalizations if n.get("count"))
         what = "dropped" if doc.dropped else f"kept, {removed:,} lines removed, {normalized:,} normalizations"
         parts.append(f"### Example {number}: {what}")
@@ -391,6 +392,7 @@ def diff(doc: DocView) -> str:
             body.append("-" + _code_line(before))
             if not line.removed and not doc.dropped:
                 body.append("+" + _code_line(after))
+    skipped += doc.hidden_lines  # lines the view did not hold
     if skipped:
         body.append(_skipped(skipped))
     if len(body) > MAX_LINES:

@@ -36,6 +36,8 @@ class DocView:
     words_after: int
     metadata: dict = field(default_factory=dict)
     raw: str = ""  # the original text: what a writer read (``prox show --why`` reads it again)
+    line_count: int = 0  # lines of the document; ``lines`` holds the first of them (all, unless the view was bounded)
+    removed_count: int = 0  # lines removed, of all of them
 
     @property
     def drop_probability(self) -> Optional[float]:
@@ -51,7 +53,12 @@ class DocView:
 
     @property
     def operations(self) -> int:
-        return sum(1 for line in self.lines if line.removed) + sum(1 for n in self.normalizations if n.get("count"))
+        return self.removed_count + sum(1 for n in self.normalizations if n.get("count"))
+
+    @property
+    def hidden_lines(self) -> int:
+        """Lines of the document after those the view holds."""
+        return max(0, self.line_count - len(self.lines))
 
 
 def prox_metadata(record: dict):
@@ -75,7 +82,9 @@ def source_of(record: dict) -> str:
     return str(where.get("file", "unknown")).rsplit("/", 1)[-1] if isinstance(where, dict) else "unknown"
 
 
-def view(record: dict) -> DocView:
+def view(record: dict, max_lines: Optional[int] = None) -> DocView:
+    """What happened to the record, line by line: the first ``max_lines`` lines (all when None), so showing a
+    document of a million lines costs the lines shown; the counts are the whole document's."""
     prox = prox_metadata(record)
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
     raw = record.get("raw_content") if isinstance(record.get("raw_content"), str) else record.get("text", "")
@@ -88,9 +97,11 @@ def view(record: dict) -> DocView:
         for n in active[:MAX_REPLAYED]:
             text = text.replace(n["source_str"], str(n.get("target_str", "")))
         lines, active = text.split("\n"), []
-    removed = _removed(prox.get("removed_lines", []), len(lines))
+    count = len(lines)
+    shown_count = count if max_lines is None else min(count, max_lines)
+    removed, removed_count = _removed(prox.get("removed_lines", []), count, shown_count)
     cut = _cutter(active)
-    shown = [LineView(i, _pieces(line, cut), i in removed) for i, line in enumerate(lines)]
+    shown = [LineView(i, _pieces(line, cut), i in removed) for i, line in enumerate(lines[:shown_count])]
     chunk_programs = metadata.get("chunk_program")
     return DocView(
         id=str(record.get("id", "")), dropped=bool(prox.get("dropped")), reason=str(prox.get("reason", "unknown")),
@@ -98,20 +109,30 @@ def view(record: dict) -> DocView:
         chunk_programs=[chunk_programs] if isinstance(chunk_programs, str) else list(chunk_programs or []),
         lines=shown, normalizations=normalizations, errors=[str(e) for e in prox.get("errors", [])],
         words_before=int(prox.get("words_before", word_count(raw))), words_after=word_count(str(record.get("text", ""))),
-        metadata=metadata, raw=raw,
+        metadata=metadata, raw=raw, line_count=count, removed_count=removed_count,
     )
 
 
 MAX_REPLAYED = 10_000  # normalizations replayed to show a document whose line count they changed
 
 
-def _removed(runs, lines: int) -> set[int]:
-    """Line numbers of the stored runs ``[start, end]``, clipped to the document: a run of [0, 10**12] costs its lines."""
+def _removed(runs, lines: int, shown: int) -> tuple[set[int], int]:
+    """The removed line numbers below ``shown``, and how many of the document's ``lines`` the stored runs
+    ``[start, end]`` remove: a run of [0, 10**12] costs the lines shown, not a trillion numbers."""
     removed: set[int] = set()
+    everywhere: list[tuple[int, int]] = []
     for run in runs if isinstance(runs, list) else ():
         if isinstance(run, (list, tuple)) and len(run) == 2 and all(isinstance(n, int) for n in run):
-            removed.update(range(max(run[0], 0), min(run[1], lines - 1) + 1))
-    return removed
+            start, end = max(run[0], 0), min(run[1], lines - 1)
+            if start <= end:
+                everywhere.append((start, end))
+                removed.update(range(start, min(end, shown - 1) + 1))
+    count, reached = 0, -1  # runs may overlap: count each line once
+    for start, end in sorted(everywhere):
+        if end > reached:
+            count += end - max(start, reached + 1) + 1
+            reached = end
+    return removed, count
 
 
 def _cutter(normalizations: list[dict]):

@@ -591,8 +591,8 @@ def _document(doc: DocView, order: int = 0) -> str:
     programs = ([f"# doc\n{doc.doc_program}"] if doc.doc_program is not None else []) + [
         f"# chunk {i}\n{p}" for i, p in enumerate(doc.chunk_programs)]
     lines = [_line(line) for line in doc.lines[:MAX_LINES]]
-    if len(doc.lines) > MAX_LINES:
-        lines.append(f'<div class="more">... {len(doc.lines) - MAX_LINES:,} more lines not shown</div>')
+    if doc.line_count > MAX_LINES:
+        lines.append(f'<div class="more">... {doc.line_count - MAX_LINES:,} more lines not shown</div>')
     errors = "".join(f"<li>{escape(e)}</li>" for e in doc.errors)
     changed = change(doc)
     return (
@@ -625,7 +625,7 @@ def write_report(folder: str, output: str | None = None, sample_size: int = 200,
 
     from prox.report.run import load
 
-    report = load(folder, sample_size, seed)
+    report = load(folder, sample_size, seed, max_lines=MAX_LINES)
     path = output or os.path.join(folder, "report.html")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(render(report))

@@ -60,9 +60,10 @@ def records(folder: str, kind: str) -> Iterator[dict]:
 
 
 def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] = None,
-         where: Optional[Callable[[dict, bool], bool]] = None) -> RunReport:
+         where: Optional[Callable[[dict, bool], bool]] = None, max_lines: Optional[int] = None) -> RunReport:
     """Read ``folder`` (a ``prox refine`` or ``prox execute`` output); keep a reservoir sample of documents (those
-    ``where(record, dropped)`` accepts, when given: the figures still count every document)."""
+    ``where(record, dropped)`` accepts, when given: the figures still count every document), each viewed up to
+    ``max_lines`` lines (:func:`prox.report.diff.view`)."""
     from prox.pipeline.folders import read_identity, require_run
 
     require_run(folder, what="a prox refine or prox execute run folder")
@@ -99,7 +100,7 @@ def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] 
     report.sample = []
     for _, record in sorted(reservoir, key=_input_order):
         try:
-            report.sample.append(view(record))
+            report.sample.append(view(record, max_lines))
         except Exception:
             report.unreadable += 1
     return report

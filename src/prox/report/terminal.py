@@ -39,8 +39,8 @@ def render(doc: DocView, why: Optional[Why] = None) -> Panel:
         if note := _note(why, line.number):
             body.append(f"  ‹{note}›", style="italic blue")
         body.append("\n")
-    if len(doc.lines) > MAX_LINES:
-        body.append(f"... {len(doc.lines) - MAX_LINES:,} more lines\n", style="italic dim")
+    if doc.line_count > MAX_LINES:
+        body.append(f"... {doc.line_count - MAX_LINES:,} more lines\n", style="italic dim")
     programs = Text()
     if doc.doc_program is not None:
         programs.append(f"doc: {doc.doc_program}\n", style="cyan")
@@ -65,8 +65,9 @@ def marked_lines(doc: DocView, limit: Optional[int] = MAX_LINES, why: Optional[W
                        for piece in line.pieces)
         note = _note(why, line.number)
         yield f"{mark} {line.number:03d} {text}" + (f"  # {note}" if note else "")
-    if limit is not None and len(doc.lines) > limit:
-        yield f"# ... {len(doc.lines) - limit:,} more lines"
+    shown = len(doc.lines) if limit is None else min(limit, len(doc.lines))
+    if doc.line_count > shown:
+        yield f"# ... {doc.line_count - shown:,} more lines"
 
 
 def plain(doc: DocView, limit: Optional[int] = MAX_LINES, why: Optional[Why] = None) -> str:

@@ -263,7 +263,6 @@ class RefineJob(_Job):
         Ray, several local workers) a model is not loaded here too, but rules, students and servers are probed."""
         from prox.engine import Engine
         from prox.pipeline.steps import PROCESS_WRITERS
-
         from prox.writers.errors import ensure_loadable
 
         settings = self.refine_settings

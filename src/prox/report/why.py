@@ -33,25 +33,23 @@ class Explainer:
     @classmethod
     def of_run(cls, identity: dict) -> "Explainer":
         """The writers a ``prox refine`` run's ``run.json`` names, built again where they are rules or a student."""
+        from dataclasses import replace
+
+        from prox.engine import Engine
         from prox.settings import STAGES, RefineSettings
-        from prox.writers import make_writer
 
         if identity.get("command") != "refine":
             raise ValueError("--why needs a prox refine run: a prox execute run re-executed stored programs, which are its evidence")
         settings = RefineSettings.of(identity.get("preset"), identity.get("doc_model"), identity.get("chunk_model"),
                                      identity.get("backend"), identity.get("stages") or STAGES,
                                      **(identity.get("writer_options") or {}))
-        writers, built = {}, {}
-        for stage in settings.stages:
-            choice, options = settings.models.for_stage(stage), settings.writer_options(stage)
-            if choice.backend in EXPLAINED:
-                key = (choice.backend, choice.model, repr(sorted(options.items())))
-                writers[stage] = built[key] = built.get(key) or make_writer(choice.backend, choice.model, **options)
-        if not writers:
+        explained = tuple(stage for stage in settings.stages if settings.models.for_stage(stage).backend in EXPLAINED)
+        if not explained:
             backend = settings.models.for_stage(settings.stages[0]).backend
             raise ValueError(f"--why computes the evidence of the heuristic and of students; this run's writer is {backend}, "
                              "whose programs (and P(drop), where it scored) are its evidence")
-        return cls(writers.get("doc"), writers.get("chunk"))
+        engine = Engine.build(replace(settings, stages=explained))  # one writer for both stages when they share one
+        return cls(engine.doc_writer, engine.chunk_writer)
 
     def explain(self, doc: DocView) -> Why:
         lines = doc.raw.split("\n")

@@ -15,7 +15,7 @@ class ModelUnavailable(RuntimeError):
 
 
 class WriterFailed(RuntimeError):
-    """A writer that cannot do its work at all: it failed on the probe page before the run, or on too many documents."""
+    """A writer that cannot do its work at all: it failed on the probe page before the run."""
 
 
 # errors that say the code or the installation is wrong, not one document: they stop the run instead of being

@@ -100,7 +100,8 @@ def execute(
     workers: int = typer.Option(1, help="Tasks run at once."),
     checkpoint_every: int = typer.Option(1000, help="Commit outputs every N documents: a rerun redoes at most N per task."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
-    force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings, discard its outputs and start over."),
+    force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings or input files, discard its outputs and start over (only what the run created: other files in the folder are never touched)."),
+    existing_folder: bool = typer.Option(False, "--existing-folder", help="Write into an --output folder that already holds other files; the run then owns, and ever deletes, only what it creates there."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on standard output (stats.json's figures) instead of a table."),
 ) -> None:
     """Execute the programs stored in records (metadata.doc_program / chunk_program) again, with chosen thresholds."""
@@ -110,7 +111,8 @@ def execute(
     job = ExecuteJob(inputs, output, text_key=text_key, limit=limit, tasks=tasks, workers=workers,
                      output_format=output_format, checkpoint_every=checkpoint_every,
                      thresholds=Thresholds(drop_fraction, short_words, error_limit, drop_threshold))
-    summary = job.run(progress=console.is_terminal if progress is None else progress, force=force)
+    summary = job.run(progress=console.is_terminal if progress is None else progress, force=force,
+                      existing_folder=existing_folder)
     report_summary(summary, f"prox execute -> {output}", as_json)
     check_outcome(summary["read"], summary["rejected"], output)
     if drop_threshold is not None:
@@ -252,7 +254,8 @@ def refine(
     option: List[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
     executor_option: List[str] = typer.Option([], "--executor-option", "-E", help="Executor option key=value (repeatable): slurm partition=, time=, gpus_per_task=; ray cpus_per_task=, gpus_per_task=."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
-    force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings, discard its outputs and start over."),
+    force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings or input files, discard its outputs and start over (only what the run created: other files in the folder are never touched)."),
+    existing_folder: bool = typer.Option(False, "--existing-folder", help="Write into an --output folder that already holds other files; the run then owns, and ever deletes, only what it creates there."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on standard output (stats.json's figures) instead of a table."),
     max_writer_errors: float = typer.Option(0.05, "--max-writer-errors", min=0.0, max=1.0, help="Exit with status 1 when the writers failed on more than this share of the documents read (they are kept unchanged, reason writer_error)."),
 ) -> None:
@@ -266,7 +269,8 @@ def refine(
         tasks=tasks, workers=workers, executor=executor, output_format=output_format, checkpoint_every=checkpoint_every,
         docs_per_step=docs_per_step, score=score, thresholds=Thresholds(drop_fraction, short_words, error_limit, drop_threshold),
         writer_options=backend_options(option, constrained), executor_options=parse_options(executor_option))
-    summary = job.run(progress=console.is_terminal if progress is None else progress, force=force)
+    summary = job.run(progress=console.is_terminal if progress is None else progress, force=force,
+                      existing_folder=existing_folder)
     if summary is None:
         console.print(f"submitted to {executor}; when it is done, `prox summary {output}` prints the figures")
         return
@@ -598,8 +602,11 @@ def report(
     seed: int = typer.Option(0, help="Seed of the sample."),
 ) -> None:
     """Write a self-contained HTML report: figures, charts, and a filterable sample of diffs."""
+    from prox.pipeline.folders import check_ours
     from prox.report.html import write_report
 
+    if output is None:
+        check_ours(run, "report.html")
     path = write_report(run, output, sample, seed)
     console.print(f"report: {path}")
 
@@ -676,8 +683,10 @@ def card(
     examples: int = typer.Option(3, help="Before/after examples shown."),
 ) -> None:
     """(Re)write the Hugging Face dataset card, RUN/README.md, of a finished run, and print its path."""
+    from prox.pipeline.folders import check_ours
     from prox.report.card import write_card
 
+    check_ours(run, "README.md")
     typer.echo(write_card(run, license=license, language=language or None, pretty_name=name, examples=examples))
 
 

@@ -12,7 +12,9 @@ from typing import Any, Optional
 from prox.records import mend
 
 PROX = "prox"
-INTERNAL = ("position", "offset")  # task-stream bookkeeping, not written out
+INTERNAL = ("position", "offset", "id")  # task-stream bookkeeping, and the input's id (written back in its place)
+# what a refine run writes into a record: an input's own values of these are kept apart (``input_fields``)
+WRITTEN_FIELDS = ("raw_content", "doc_program", "chunk_program", "drop_probability", "doc_rule", PROX)
 STAGES = ("doc", "chunk")
 
 
@@ -20,7 +22,8 @@ class DocState:
     """prox's state of one document, kept as plain JSON in ``metadata["prox"]`` so it travels between steps
     and processes and is written out with the document. Every module reads and writes it through here.
 
-    Keys: ``source`` (file, where), ``position`` / ``offset`` (the stream's), ``blank``, ``empty``,
+    Keys: ``source`` (file, where), ``position`` / ``offset`` (the stream's), ``id`` (the input's, when not a
+    string), ``input_fields`` (the input's fields that collided with prox's), ``blank``, ``empty``,
     ``rejected`` (file, where, error, raw), one cost per stage (``doc``, ``chunk``: items, tokens, seconds,
     errors), and the execution: ``dropped``, ``reason``, ``doc_reason``, ``removed_lines``,
     ``normalizations``, ``errors``, ``words_before``, ``words_after``, ``programs``,
@@ -145,9 +148,11 @@ def output_record(document) -> dict[str, Any]:
     Every string is writable: text that cannot be encoded (a lone surrogate from a program or an answer) is
     mended to U+FFFD here, the last step before bytes."""
     metadata = dict(document.metadata)
-    prox = {k: v for k, v in metadata.pop(PROX, {}).items() if k not in INTERNAL}
+    found = metadata.pop(PROX, {})
+    prox = {k: v for k, v in found.items() if k not in INTERNAL}
     raw = metadata.pop("raw_content", document.text)
-    return mend({"id": document.id, "text": document.text, "raw_content": raw, "metadata": {**metadata, PROX: prox}})
+    identifier = found.get("id", document.id)  # the input's id keeps its JSON type
+    return mend({"id": identifier, "text": document.text, "raw_content": raw, "metadata": {**metadata, PROX: prox}})
 
 
 def rejected_record(document) -> dict[str, Any]:

@@ -13,6 +13,10 @@ from typing import Iterable, Optional
 
 RUN_FILE = "run.json"
 COMMANDS = ("refine", "execute")
+# what a run may create in its folder; a run owns those it created (``owns`` in run.json), and touches no other file
+RUN_PARTS = ("kept", "dropped", "rejected", "checkpoints", "logs", "progress", "stats.json", "report.html", "README.md")
+OWN_FILES = (RUN_FILE, "run.lock", "run.lock.holder")
+PUBLISHED = ("report.html", "README.md")  # written at the end, where the user has none of their own
 
 
 class SettingsChanged(ValueError):
@@ -58,7 +62,7 @@ IDENTITY_TYPES = {
     "limit": Optional[int], "tasks": int, "workers": int, "executor": str, "output_format": str, "checkpoint_every": int,
     "executor_options": dict, "preset": Optional[str], "doc_model": Optional[str], "chunk_model": Optional[str],
     "backend": Optional[str], "stages": list[str], "docs_per_step": int, "score": bool, "thresholds": dict,
-    "writer_options": dict,
+    "writer_options": dict, "owns": list[str], "input_files": list[list], "model_files": dict[str, str],
 }
 
 
@@ -120,3 +124,55 @@ def clear(folder: str, names: Iterable[str]) -> None:
         path = f"{root}/{name}"
         if fs.exists(path):
             fs.rm(path, recursive=True)
+
+
+def owned(folder: str, identity: Optional[dict]) -> list[str]:
+    """The names in ``folder`` that its run created: what resume, ``--force``, ``prox card`` and ``prox report`` may
+    write or delete. A run made before prox kept this list owns what prox always wrote, but a README of its own."""
+    if identity is not None and isinstance(identity.get("owns"), list):
+        return identity["owns"]
+    return [name for name in RUN_PARTS if name != "README.md" or is_prox_card(folder)] + list(OWN_FILES)
+
+
+def claim(folder: str, existing_folder: bool = False) -> list[str]:
+    """The names a new run in ``folder`` will own: every part, in a new or empty folder. A folder of other files is
+    used only with ``existing_folder``, and then the run owns only the names that are free (none it needs may be
+    taken: a user's ``stats.json`` or ``logs/`` is refused, their ``README.md`` left alone)."""
+    fs, root = _fs(folder)
+    present = sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(root, detail=False)) if fs.exists(root) else []
+    present = [name for name in present if name not in OWN_FILES]
+    if not present:
+        return list(RUN_PARTS + OWN_FILES)
+    if not existing_folder:
+        shown = ", ".join(present[:3]) + (f" and {len(present) - 3} more" if len(present) > 3 else "")
+        raise FileExistsError(f"{folder} holds other files ({shown}); choose a new or empty --output, or pass "
+                              "--existing-folder to write there (prox then owns, and ever deletes, only what it creates)")
+    taken = [name for name in RUN_PARTS if name in present and name not in PUBLISHED]
+    if taken:
+        raise FileExistsError(f"{folder} already holds {', '.join(taken)}, which prox did not write; choose another --output")
+    return [name for name in RUN_PARTS + OWN_FILES if name not in present]
+
+
+def is_prox_card(folder: str) -> bool:
+    """Whether ``folder/README.md`` is a dataset card prox wrote (its tags name prox)."""
+    fs, root = _fs(f"{folder.rstrip('/')}/README.md")
+    return fs.exists(root) and "- prox" in fs.cat_file(root)[:4000].decode("utf-8", "replace")
+
+
+class NotOurs(FileExistsError):
+    """A file prox would write in a run folder is the user's."""
+
+
+def check_ours(folder: str, name: str) -> None:
+    """Refuse to replace ``folder/name`` unless the folder's run owns it and it is not a hand-written file since
+    (``README.md`` must still be a prox card). A folder with no run (a copy on the hub) is checked by content only."""
+    fs, root = _fs(f"{folder.rstrip('/')}/{name}")
+    try:
+        identity = read_identity(folder)
+    except NotARunFolder:
+        identity = None
+    mine = identity is None or name in owned(folder, identity)
+    if fs.exists(root) and name == "README.md" and not is_prox_card(folder):
+        mine = False
+    if not mine:
+        raise NotOurs(f"{folder}/{name} was not written by prox: left as it is (move it away, or write elsewhere)")

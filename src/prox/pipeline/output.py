@@ -24,6 +24,7 @@ from prox.pipeline.documents import (
     reject,
     rejected_record,
 )
+from prox.pipeline.lock import task_lock
 from prox.pipeline.progress import OutputProgress
 from prox.pipeline.stats import RunStats
 
@@ -62,6 +63,10 @@ class WriteOutputs(PipelineStep):
         }
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        with task_lock(self.output_folder, rank):  # one writer per task's parts, whichever executor started it
+            yield from self._run(data, rank)
+
+    def _run(self, data: DocumentsPipeline, rank: int) -> DocumentsPipeline:
         files = self._files()
         first = self.checkpoints.next_part(rank)
         self._delete_uncommitted(rank, first)

@@ -41,18 +41,25 @@ class ReadRecords(BaseReader):
         checkpoints: Optional[Checkpoints] = None,
         total_limit: Optional[int] = None,
         blanks: bool = False,
+        files: Optional[Sequence[str]] = None,
+        set_aside: Sequence[str] = (),
     ):
         """``text_key`` may name several fields: the first that holds a string is the document, and the others are
         left out (``("raw_content", "text")`` reads a refined record's original and drops its refined text).
         ``blanks=True`` passes blank lines on as *blank* documents, for :class:`WriteOutputs` to count in
-        the run's figures (``prox refine`` does); otherwise they are counted in this step's stats only."""
+        the run's figures (``prox refine`` does); otherwise they are counted in this step's stats only.
+        ``files``: the input files as the job resolved them when it started (else ``inputs`` are expanded when a task
+        runs): a resumed task must read exactly the files its run started with. ``set_aside``: input fields that the
+        steps after this one write (``raw_content``, stored programs, ``prox``): an input's own values are kept, under
+        ``metadata.prox.input_fields``, and never read as this run's (see :func:`split_fields`)."""
         self.text_keys = (text_key,) if isinstance(text_key, str) else tuple(text_key)
         super().__init__(limit=limit, text_key=self.text_keys[0], id_key=id_key)
         self.total_limit = total_limit
         self.blanks = blanks
         self.inputs = list(inputs)
         self.checkpoints = checkpoints
-        self._files: Optional[list[str]] = None
+        self.set_aside = tuple(set_aside)
+        self._files: Optional[list[str]] = list(files) if files is not None else None
 
     @property
     def files(self) -> list[str]:
@@ -122,14 +129,63 @@ class ReadRecords(BaseReader):
 
     def _document(self, record: Record, text: str, data: dict) -> Document:
         document_id = data.pop(self.id_key, None)
-        metadata = data.pop("metadata", None)
-        metadata = metadata if isinstance(metadata, dict) else ({} if metadata is None else {"metadata": metadata})
+        metadata, input_fields = split_fields(data, self.set_aside)
         prox = {"source": {"file": record.file, "where": record.where}}
+        if input_fields:
+            prox["input_fields"] = input_fields
+        if document_id is not None and not isinstance(document_id, str):
+            prox["id"] = document_id  # written back as it came: 7 stays a number
         if not text.strip():
             logger.warning(f"empty document {record.file}, {record.where}: counted as dropped (empty)")
             prox["empty"] = True
         return Document(
             text=text,
-            id=str(document_id) if document_id is not None else f"{record.file}/{record.index}",
-            metadata={**metadata, **data, PROX: prox},
+            id=_id_text(document_id) if document_id is not None else f"{record.file}/{record.index}",
+            metadata={**metadata, PROX: prox},
         )
+
+
+def split_fields(data: dict, set_aside: Sequence[str] = ()) -> tuple[dict, dict]:
+    """A record's fields (its text and id taken out) as the document's metadata, and those that must be kept apart.
+
+    Top-level fields join ``metadata`` (datatrove's layout), but never over one of its own: a top-level ``url`` beside
+    ``metadata.url`` is kept apart. So are the fields the run writes itself (``set_aside``) and a user's field named
+    ``prox`` (prox's state lives there). What is kept apart goes to ``metadata.prox.input_fields``, as it came. The
+    trace of a record prox wrote (``prox execute`` reads them) is made again, its ``input_fields`` carried on."""
+    data = dict(data)
+    metadata = data.pop("metadata", None)
+    metadata = dict(metadata) if isinstance(metadata, dict) else ({} if metadata is None else {"metadata": metadata})
+    apart: dict = {}
+    if PROX in metadata:
+        trace = _trace(metadata[PROX])
+        if PROX in set_aside or trace is None:
+            apart[PROX] = metadata.pop(PROX)
+        else:
+            metadata.pop(PROX)
+            apart.update(trace.get("input_fields") or {})
+    for key in set_aside:
+        if key in metadata:
+            apart[key] = metadata.pop(key)
+    for key, value in data.items():
+        if key in metadata or key in set_aside or key == PROX:
+            apart["top_level." + key if key in apart else key] = value
+        else:
+            metadata[key] = value
+    return metadata, apart
+
+
+def _trace(value) -> Optional[dict]:
+    """``metadata.prox`` as the trace prox writes (a Parquet output holds it as JSON text), or None for a user's field."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if isinstance(value, dict) and "reason" in value and isinstance(value.get("input_fields", {}), dict):
+        return value
+    return None
+
+
+def _id_text(value) -> str:
+    """An id as the text datatrove's ``Document.id`` holds (the value itself is written back as it came)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

@@ -15,7 +15,19 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
 
-from prox.pipeline.folders import NotARunFolder, SettingsChanged, clear, differences, read_identity, write_identity
+from prox.pipeline.folders import (
+    RUN_PARTS,
+    NotARunFolder,
+    SettingsChanged,
+    claim,
+    clear,
+    differences,
+    owned,
+    read_identity,
+    write_identity,
+)
+from prox.pipeline.documents import PROX, WRITTEN_FIELDS
+from prox.pipeline.inputs import changes
 from prox.pipeline.stats import RunStats
 from prox.program.stored import Thresholds
 from prox.settings import DEFAULT_PRESET
@@ -23,14 +35,14 @@ from prox.settings import DEFAULT_PRESET
 __all__ = ["ExecuteJob", "RefineJob", "SettingsChanged", "summarize"]
 
 EXECUTORS = ("local", "slurm", "ray")
-# how to run, not what comes out: a rerun may change these freely
-HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "docs_per_step", "batch_size")
+# how to run, not what comes out: a rerun may change these freely (the inputs are compared as the files they name)
+HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "docs_per_step", "batch_size", "inputs", "input_files",
+              "owns")
 # writer options that change only speed or access, never a program
 WRITER_LOGISTICS = ("prompts_per_batch", "max_batch_tokens", "max_in_flight", "timeout", "max_retries", "backoff",
                     "cache", "api_key", "batch_size")
 SECRETS = ("api_key",)
 CHEAP_BACKENDS = ("heuristic", "student", "openai")  # built in milliseconds, or a client of a server: probed anywhere
-RUN_PARTS = ("kept", "dropped", "rejected", "checkpoints", "logs", "progress", "stats.json", "report.html", "README.md")
 
 
 @dataclass
@@ -80,35 +92,31 @@ class _Job:
 
         output = WriteOutputs(self.output, self.output_format, self.checkpoint_every)
         reader = ReadRecords(self.inputs, self.text_keys, self.id_key, checkpoints=output.checkpoints,
-                             total_limit=self.limit, blanks=True)
+                             total_limit=self.limit, blanks=True, files=getattr(self, "files", None),
+                             set_aside=self.set_aside)
         return [reader, *self.steps(), output]
 
     def build_executor(self):
         logging_dir = f"{self.output}/logs"
         pipeline = self.pipeline()
         options = dict(self.executor_options)
-        if self.executor == "local":
-            from datatrove.executor import LocalPipelineExecutor
+        from prox.pipeline.executors import LocalExecutor, QuietExecutor, RayExecutor, SlurmExecutor
 
-            from prox.pipeline.quiet import QuietLocalExecutor
-
-            executor_class = QuietLocalExecutor if getattr(self, "quiet", False) else LocalPipelineExecutor
+        if self.executor == "local":  # prox's executors write logs/executor.json with secrets masked
+            executor_class = QuietExecutor if getattr(self, "quiet", False) else LocalExecutor
             return executor_class(pipeline, tasks=self.tasks, workers=self.workers, logging_dir=logging_dir,
                                   start_method=options.pop("start_method", "spawn"), **options)
         if self.executor == "ray":
             import ray
-            from datatrove.executor.ray import RayPipelineExecutor
 
             if not ray.is_initialized():
                 ray.init(**options.pop("ray_init", {}))
-            return RayPipelineExecutor(pipeline, tasks=self.tasks, workers=self.workers, logging_dir=logging_dir, **options)
-        from datatrove.executor.slurm import SlurmPipelineExecutor
-
+            return RayExecutor(pipeline, tasks=self.tasks, workers=self.workers, logging_dir=logging_dir, **options)
         missing = {"partition", "time"} - set(options)
         if missing:
             raise ValueError(f"the slurm executor needs {', '.join(sorted(missing))} (--slurm-partition, --slurm-time)")
-        return SlurmPipelineExecutor(pipeline, tasks=self.tasks, workers=self.workers if self.workers > 1 else -1,
-                                     logging_dir=logging_dir, job_name=options.pop("job_name", f"prox-{self.command}"), **options)
+        return SlurmExecutor(pipeline, tasks=self.tasks, workers=self.workers if self.workers > 1 else -1,
+                             logging_dir=logging_dir, job_name=options.pop("job_name", f"prox-{self.command}"), **options)
 
     # --- running ------------------------------------------------------------------------------------
     def settings(self) -> dict:
@@ -121,12 +129,22 @@ class _Job:
         return {"command": self.command, **data}
 
     def identity(self) -> dict:
-        """The settings that shape the outputs: a resumed run must have the same ones."""
-        return _identity(self.settings())
+        """The settings that shape the outputs: a resumed run must have the same ones (its models' files too)."""
+        return {**_identity(self.settings()), "model_files": self.model_files()}
 
-    def check_settings(self, force: bool = False) -> bool:
-        """Refuse to resume a folder written with other settings, naming them (before anything is written or
-        loaded); with ``force``, such a folder is to start over: True when its outputs must be discarded."""
+    def model_files(self) -> dict:
+        """A fingerprint of each local model file or folder the run loads (none, for execute)."""
+        return {}
+
+    @property
+    def set_aside(self) -> tuple:
+        """Input fields the steps write themselves: an input's own are kept apart (``metadata.prox.input_fields``)."""
+        return (PROX,)
+
+    def check_settings(self, force: bool = False, files: Optional[list] = None) -> bool:
+        """Refuse to resume a folder written with other settings, or from other input files or models, naming what
+        differs (before anything is written or loaded); with ``force``, such a folder is to start over: True when its
+        outputs must be discarded. ``files``: the inputs as :func:`describe_files` gives them."""
         try:
             theirs = read_identity(self.output)
         except NotARunFolder:  # a run.json edited past reading: --force starts the folder over
@@ -134,12 +152,25 @@ class _Job:
                 raise
             return True
         if theirs is None:
-            self.check_new_folder(force)
             return False
         if theirs.get("command", "refine") != self.command:
             raise SettingsChanged(f"{self.output} holds a prox {theirs.get('command', 'refine')} run, not a prox "
                                   f"{self.command} run; choose a new --output")
-        changed = differences(_identity(theirs), self.identity())
+        mine = self.identity()
+        if "model_files" not in theirs:  # a run made before prox fingerprinted models
+            del mine["model_files"]
+        changed = differences(_identity(theirs), mine)
+        if "input_files" in theirs and files is not None:
+            moved = changes(theirs["input_files"], files)
+            if moved and not force:
+                from prox.pipeline.inputs import InputsChanged
+
+                raise InputsChanged(f"{self.output} holds a run of other input files ({moved}); rerun with the same "
+                                    "files to resume, --force to discard its outputs and start over, or choose a new "
+                                    "--output for the new files")
+            changed += [moved] if moved else []
+        elif "input_files" not in theirs and theirs.get("inputs") != self.settings()["inputs"]:
+            changed.append(f"inputs {theirs.get('inputs')} -> {self.inputs}")  # a run that recorded no files
         if changed and not force:
             raise SettingsChanged(
                 f"{self.output} holds a run made with other settings ({'; '.join(changed)}); rerun with the "
@@ -153,14 +184,33 @@ class _Job:
                 return True
         return bool(changed)
 
-    def record_settings(self, start_over: bool) -> None:
-        """Record ours for the next rerun, after discarding the outputs of a run being started over."""
-        if start_over:
-            clear(self.output, RUN_PARTS)
-        write_identity(self.output, self.settings())
+    def owned_parts(self, force: bool, existing_folder: bool) -> list[str]:
+        """What this run owns in its folder: what its run created, or, in a folder with no run, what it may create."""
+        try:
+            identity = read_identity(self.output)
+        except NotARunFolder:
+            identity = None
+        if identity is not None or (force and self.folder_has_run()):
+            return owned(self.output, identity)
+        return self.claim_new_folder(force, existing_folder)
 
-    def check_new_folder(self, force: bool) -> None:
-        """What a folder with no run in it must be before this job writes there (any folder, for refine)."""
+    def folder_has_run(self) -> bool:
+        import fsspec
+
+        fs, _, (root,) = fsspec.get_fs_token_paths(f"{self.output}/run.json")
+        return fs.exists(root)
+
+    def claim_new_folder(self, force: bool, existing_folder: bool) -> list[str]:
+        """The parts a run in a folder with no run in it will own (:func:`prox.pipeline.folders.claim`)."""
+        return claim(self.output, existing_folder)
+
+    def record_settings(self, start_over: bool, owns: list[str], files: list) -> None:
+        """Record ours for the next rerun, after discarding the outputs of a run being started over (only what it
+        owns: a file of the user's in the folder is never deleted)."""
+        if start_over:
+            clear(self.output, [name for name in owns if name in RUN_PARTS])
+        write_identity(self.output, {**self.settings(), "model_files": self.model_files(), "owns": owns,
+                                     "input_files": files})
 
     def preflight(self) -> None:
         """What must work before anything is written (nothing, for execute: it runs no writer)."""
@@ -180,29 +230,68 @@ class _Job:
                 if fs.exists(root):
                     fs.rm(root)
 
-    def run(self, progress: bool = False, force: bool = False, quiet: bool = True) -> Optional[dict]:
+    def run(self, progress: bool = False, force: bool = False, quiet: bool = True,
+            existing_folder: bool = False) -> Optional[dict]:
         """Run (or resume) the job; the summary, or None when the executor only submitted it (Slurm).
 
-        Mistakes fail here, before any task starts or anything is written: a missing input, a text key
-        that the first records lack, a folder holding a run with other settings (unless ``force``).
+        Mistakes fail here, before any task starts or anything is written: a missing input, a text key that the first
+        records lack, a folder holding a run with other settings or inputs (unless ``force``), a folder of other files
+        (unless ``existing_folder``), an output inside an input, a folder another run is writing.
         ``quiet``: datatrove's own logs and statistics go to ``OUTPUT/logs`` only, not to the terminal."""
-        from prox.pipeline.progress import ProgressBar
-        from prox.pipeline.quiet import quiet_driver
-        from prox.records import check_text_key, expand, file_size
+        from prox.pipeline.lock import run_lock
+
+        lock = run_lock(self.output)
+        try:
+            if self._folder_exists():
+                lock.acquire()  # a folder another run is writing is refused before any work
+            owns, start_over, files = self.prepare(force, existing_folder)
+            lock.acquire()  # a new folder: from its first file on
+            from prox.pipeline.lock import tasks_running
+
+            running = tasks_running(self.output, self.tasks) if self.executor != "local" or self.workers > 1 else None
+            if running:
+                from prox.pipeline.lock import FolderInUse
+
+                raise FolderInUse(f"{self.output} is in use: {running}; wait for it to end, or choose another --output")
+            self.record_settings(start_over, owns, files)
+            self.files = [path for path, _, _ in files]
+            return self._run(progress, quiet, owns)
+        finally:
+            lock.release()
+
+    def prepare(self, force: bool, existing_folder: bool) -> tuple[list[str], bool, list]:
+        """Every check that comes before the first write: what the run owns, whether it starts over, its input files."""
+        from prox.pipeline.inputs import check_apart, describe_files
+        from prox.records import check_text_key, expand
 
         files = expand(self.inputs)
         if not files:
             raise FileNotFoundError(f"no readable input files in {', '.join(self.inputs)}")
+        owns = self.owned_parts(force, existing_folder)
+        check_apart(self.inputs, files, self.output, [name for name in owns if name in RUN_PARTS])
         check_text_key(files, self.text_keys)
-        start_over = self.check_settings(force)
+        described = describe_files(files)
+        start_over = self.check_settings(force, described)
         self.preflight()
-        self.record_settings(start_over)
+        return owns, start_over, described
+
+    def _folder_exists(self) -> bool:
+        import fsspec
+
+        fs, _, (root,) = fsspec.get_fs_token_paths(self.output)
+        return fs.exists(root)
+
+    def _run(self, progress: bool, quiet: bool, owns: list[str]) -> Optional[dict]:
+        from prox.pipeline.progress import ProgressBar
+        from prox.pipeline.quiet import quiet_driver
+        from prox.records import file_size
+
         self.retry_failed()
         self.quiet = quiet
         executor = self.build_executor()
         _clear(f"{self.output}/progress")  # the bar counts this run's documents
         before, started, start = committed(self.output), time.time(), time.perf_counter()
-        bar = ProgressBar(f"{self.output}/progress", sum(file_size(f) for f in files), self.limit,
+        bar = ProgressBar(f"{self.output}/progress", sum(file_size(f) for f in self.files), self.limit,
                           self.progress_stages, title=f"{self.command[:-1]}ing") if progress else nullcontext()
         if self.executor == "local":
             from prox.pipeline.children import install
@@ -214,7 +303,7 @@ class _Job:
             return None
         record_invocation(self.output, started, time.perf_counter() - start, committed(self.output) - before)
         summary = self.summarize()
-        if summary["kept"] + summary["dropped"]:  # a run that refined nothing publishes nothing
+        if summary["kept"] + summary["dropped"] and "README.md" in owns:  # a run that refined nothing publishes nothing
             write_dataset_card(self.output)
         return summary
 
@@ -290,6 +379,17 @@ class RefineJob(_Job):
     def progress_stages(self) -> tuple:
         return tuple(self.stages)
 
+    @property
+    def set_aside(self) -> tuple:
+        """An input's ``raw_content``, stored programs and ``prox`` are its own: this run writes its own."""
+        return WRITTEN_FIELDS
+
+    def model_files(self) -> dict:
+        from prox.pipeline.inputs import model_fingerprints
+
+        settings = self.refine_settings
+        return model_fingerprints({stage: settings.models.for_stage(stage).model for stage in settings.stages})
+
 
 @dataclass
 class ExecuteJob(_Job):
@@ -311,21 +411,16 @@ class ExecuteJob(_Job):
 
         return [ExecutePrograms(self.thresholds, keep_dropped=True)]
 
-    def check_new_folder(self, force: bool) -> None:
-        """A folder that holds files but no run is somebody else's: refused (an older execute output: ``force``)."""
-        import fsspec
-
+    def claim_new_folder(self, force: bool, existing_folder: bool) -> list[str]:
+        """An older prox execute output (``kept.jsonl``, no run.json) is replaced only with ``force``."""
         from prox.pipeline.folders import command_of
 
-        fs, _, (root,) = fsspec.get_fs_token_paths(self.output)
-        if fs.exists(root) and fs.ls(root):
-            if force and command_of(self.output) == "execute":
-                clear(self.output, LEGACY_EXECUTE_FILES)
-                return
-            made_by = command_of(self.output)
-            what = f"a prox {made_by} run" if made_by else "other files"
-            raise FileExistsError(f"{self.output} already holds {what}; choose a new --output"
-                                  + (", or --force to replace it" if made_by == "execute" else ""))
+        if command_of(self.output) == "execute":
+            if not force:
+                raise FileExistsError(f"{self.output} already holds a prox execute run; choose a new --output, or --force "
+                                      "to replace it")
+            clear(self.output, LEGACY_EXECUTE_FILES)
+        return super().claim_new_folder(force, existing_folder)
 
 
 LEGACY_EXECUTE_FILES = ("kept.jsonl", "kept.parquet", "dropped.jsonl", "dropped.parquet", "rejected.jsonl", "stats.json",
@@ -377,19 +472,19 @@ def summarize(output: str, seconds: Optional[float] = None) -> dict:
 
 def write_dataset_card(output: str) -> None:
     """The run's Hugging Face dataset card, ``OUTPUT/README.md`` (:mod:`prox.report.card`), so the folder
-    publishes as a dataset. A README that prox did not write is left alone; a card that cannot be written
-    is a warning, never a failed run (``prox card`` writes it again)."""
+    publishes as a dataset. A README that prox did not write is left alone (:func:`check_ours`); a card that cannot
+    be written is a warning, never a failed run (``prox card`` writes it again)."""
     import logging
 
-    import fsspec
-
+    from prox.pipeline.folders import NotOurs, check_ours
     from prox.report.card import write_card
 
     path = f"{output}/README.md"
     try:
-        fs, _, (root,) = fsspec.get_fs_token_paths(path)
-        if fs.exists(root) and "- prox" not in fs.cat_file(root)[:4000].decode("utf-8", "replace"):
-            logging.getLogger("prox").warning("%s exists and is not a prox dataset card: left as it is", path)
+        try:
+            check_ours(output, "README.md")
+        except NotOurs as exc:
+            logging.getLogger("prox").warning("%s", exc)
             return
         write_card(output)
     except Exception as exc:  # noqa: BLE001 - the outputs are complete; only their description failed

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from prox.pipeline import RefineJob
-from prox.report.card import FIGURES, command_line, hub_id, masked, size_category, source_cards, write_card
+from prox.report.card import FIGURES, command_line, hub_id, size_category, source_cards, write_card
 
 ARTICLE = ["Home | News | Sport | Contact", "Log in | Register",
            "The old mill on the river was restored by volunteers over three summers, using timber from the estate.",
@@ -213,12 +213,11 @@ def test_helpers():
     assert [size_category(n) for n in (0, 999, 1000, 99_999, 100_000, 10**12)] == [
         "n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "n>1T"]
     assert hub_id("hf://datasets/org/name@main/data/*.parquet") == "org/name" and hub_id("s3://b/org/name") is None
-    assert masked({"hf_token": "abc", "api_key": "***", "dtype": "bf16"}) == {"hf_token": "***", "api_key": "***", "dtype": "bf16"}
     line = command_line({"command": "refine", "inputs": ["a b.jsonl"], "output": "out", "preset": "web", "stages": ["doc"],
                          "score": True, "thresholds": {"drop_fraction": 0.9, "drop_threshold": None},
                          "writer_options": {"api_key": "***", "constrained": False, "base_url": "http://h/v1"}})
     assert line == ("prox refine 'a b.jsonl' --output out --preset web --stages doc --score --drop-fraction 0.9 "
-                    "--no-constrained -O 'api_key=***' -O base_url=http://h/v1")
+                    '--no-constrained -O api_key="$OPENAI_API_KEY" -O base_url=http://h/v1')
 
 
 def test_every_finished_run_writes_its_card_and_leaves_a_foreign_readme_alone(tmp_path):
@@ -231,5 +230,5 @@ def test_every_finished_run_writes_its_card_and_leaves_a_foreign_readme_alone(tm
     other = tmp_path / "theirs"
     other.mkdir()
     (other / "README.md").write_text("# Somebody's notes\n")
-    RefineJob([str(source)], str(other)).run()
+    RefineJob([str(source)], str(other)).run(existing_folder=True)
     assert (other / "README.md").read_text() == "# Somebody's notes\n"  # not a prox card: not replaced

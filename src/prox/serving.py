@@ -18,6 +18,7 @@ import threading
 from typing import Any, Callable, Optional, Sequence
 
 from prox import progress
+from prox.masking import mask_text
 from prox.program.limits import mend
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -120,7 +121,7 @@ class ServerClient:
         answer, error = await self._post_with_retries(http, self.base_url + endpoint, body, parse)
         if answer is not None and cached and self.cache:
             self.cache.put(key, answer)
-        return answer, error, False
+        return answer, mask_text(error) if error else error, False  # recorded in outputs: no credential of the URL
 
     async def _post_with_retries(self, http, url: str, body: dict, parse):
         import httpx

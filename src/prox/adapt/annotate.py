@@ -102,11 +102,12 @@ class Teacher:
     def ask(self, prompts: Sequence[str]) -> list[Answer]:
         """The teacher's answers; stops with the error when it has never answered and answers none of these."""
         from prox import progress
+        from prox.masking import mask_text
 
         with progress.stage("teacher requests", len(prompts)):  # advanced as each answer arrives
             answers = self.server.each(list(prompts), self._one)
         if answers and not self.answered and all(a.error for a in answers):
-            raise TeacherUnreachable(f"the teacher {self.model!r} at {self.base_url} answered none of "
+            raise TeacherUnreachable(f"the teacher {self.model!r} at {mask_text(self.base_url)} answered none of "
                                      f"{len(answers):,} requests: {answers[0].error}")
         self.answered += sum(1 for a in answers if not a.error)
         return answers

@@ -26,7 +26,8 @@ from prox.pipeline.folders import (
     read_identity,
     write_identity,
 )
-from prox.pipeline.documents import PROX, WRITTEN_FIELDS
+from prox.masking import mask
+from prox.pipeline.documents import WRITTEN_FIELDS
 from prox.pipeline.inputs import changes
 from prox.pipeline.stats import RunStats
 from prox.program.stored import Thresholds
@@ -41,7 +42,6 @@ HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "docs_per_ste
 # writer options that change only speed or access, never a program
 WRITER_LOGISTICS = ("prompts_per_batch", "max_batch_tokens", "max_in_flight", "timeout", "max_retries", "backoff",
                     "cache", "api_key", "batch_size")
-SECRETS = ("api_key",)
 CHEAP_BACKENDS = ("heuristic", "student", "openai")  # built in milliseconds, or a client of a server: probed anywhere
 
 
@@ -124,9 +124,7 @@ class _Job:
         data = asdict(self)
         if "thresholds" in data:
             data["thresholds"] = asdict(self.thresholds)
-        if "writer_options" in data:
-            data["writer_options"] = {k: ("***" if k in SECRETS and v else v) for k, v in self.writer_options.items()}
-        return {"command": self.command, **data}
+        return mask({"command": self.command, **data})
 
     def identity(self) -> dict:
         """The settings that shape the outputs: a resumed run must have the same ones (its models' files too)."""
@@ -138,8 +136,9 @@ class _Job:
 
     @property
     def set_aside(self) -> tuple:
-        """Input fields the steps write themselves: an input's own are kept apart (``metadata.prox.input_fields``)."""
-        return (PROX,)
+        """Input fields the steps write themselves: an input's own are kept apart (``metadata.prox.input_fields``).
+        None for execute: it reads records prox wrote (their trace is made again, their kept-apart fields carried on)."""
+        return ()
 
     def check_settings(self, force: bool = False, files: Optional[list] = None) -> bool:
         """Refuse to resume a folder written with other settings, or from other input files or models, naming what
@@ -267,8 +266,8 @@ class _Job:
         files = expand(self.inputs)
         if not files:
             raise FileNotFoundError(f"no readable input files in {', '.join(self.inputs)}")
+        check_apart(self.inputs, files, self.output, RUN_PARTS)
         owns = self.owned_parts(force, existing_folder)
-        check_apart(self.inputs, files, self.output, [name for name in owns if name in RUN_PARTS])
         check_text_key(files, self.text_keys)
         described = describe_files(files)
         start_over = self.check_settings(force, described)

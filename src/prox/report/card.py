@@ -17,6 +17,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Optional, Union
 
+from prox.masking import MASK, is_secret, mask
 from prox.report.diff import DocView
 
 CARD_FILE = "README.md"
@@ -29,7 +30,8 @@ MAX_LINE_CHARS = 200
 CONTEXT = 2  # unchanged lines shown around a change
 SIZES = ("n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B", "1B<n<10B",
          "10B<n<100B", "100B<n<1T")
-SECRET = re.compile(r"key|token|secret|password|auth", re.IGNORECASE)
+# the environment variable a secret option is read from in the reconstructed command (else its name, upper-cased)
+ENVIRONMENT = {"api_key": "OPENAI_API_KEY"}
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 # ASCII punctuation that Markdown gives a meaning to within a line (<, >, &, quotes become HTML entities instead;
 # what means something only at the start of a line, - + = 1., never starts one here)
@@ -64,7 +66,7 @@ def render_card(folder: str, *, license: Optional[str] = None, language: Union[s
     from prox.report.run import load
 
     report = load(folder, SAMPLE, seed=0, max_lines=VIEWED_LINES)
-    identity = read_identity(folder) or {}
+    identity = mask(read_identity(folder) or {})  # a card is published: no secret of run.json goes in
     stats = _read_json(f"{folder.rstrip('/')}/stats.json") or report.summary
     if not stats:
         raise ValueError(f"{folder} has no readable stats.json: finish the run (or run prox summary {folder}) first")
@@ -236,12 +238,17 @@ def _about(folder: str, identity: dict, data) -> str:
         fence(loading, "python"),
         "## How it was made",
         f"With `prox {'execute' if command == 'execute' else 'refine'}`, as (reconstructed from `run.json`):",
-        fence(command_line(identity), "bash"),
+        fence(line := command_line(identity), "bash"),
+        *(["Secrets are not recorded: `\"$NAME\"` is read from the environment, and `***` stands for a secret "
+           "(a password in a URL, a key in a nested option) to fill in before running it again."]
+          if '="$' in line or MASK in line else []),
     ])
 
 
 def command_line(identity: dict) -> str:
-    """The command that made the run, from ``run.json``: every recorded setting, in the CLI's spelling."""
+    """The command that made the run, from ``run.json``: every recorded setting, in the CLI's spelling; a secret
+    option is read from the environment (``-O api_key="$OPENAI_API_KEY"``), other secrets are ``***``."""
+    identity = mask(identity)
     command = identity.get("command", "refine")
     words = ["prox", command, *[str(i) for i in identity.get("inputs") or []]]
     flags = ["output", "preset", "doc_model", "chunk_model", "backend", "stages", "text_key", "id_key", "limit",
@@ -259,18 +266,22 @@ def command_line(identity: dict) -> str:
     for key, value in (identity.get("thresholds") or {}).items():
         if value is not None:
             words += ["--" + key.replace("_", "-"), str(value)]
-    options = masked(identity.get("writer_options") or {})
+    options = dict(identity.get("writer_options") or {})
     if options.pop("constrained", None) is False:
         words.append("--no-constrained")
-    for flag, pairs in (("-O", options), ("-E", masked(identity.get("executor_options") or {}) if command != "execute" else {})):
+    quoted = [shlex.quote(word) for word in words]
+    for flag, pairs in (("-O", options), ("-E", (identity.get("executor_options") or {}) if command != "execute" else {})):
         for key, value in pairs.items():
-            words += [flag, f"{key}={value if isinstance(value, str) else json.dumps(value, default=str)}"]
-    return " ".join(shlex.quote(word) for word in words)
+            quoted += [flag, option_word(str(key), value)]
+    return " ".join(quoted)
 
 
-def masked(options: dict) -> dict:
-    """Options with anything named like a secret shown as ``***`` (``run.json`` masks api keys already)."""
-    return {k: ("***" if SECRET.search(str(k)) and v else v) for k, v in options.items()}
+def option_word(key: str, value) -> str:
+    """``key=value`` quoted for the shell; a secret's value (masked in run.json) read from the environment."""
+    if is_secret(key) and value not in (None, "", False):
+        variable = ENVIRONMENT.get(key) or re.sub(r"\W", "_", key).upper()
+        return f'{shlex.quote(key + "=")}"${variable}"'
+    return shlex.quote(f"{key}={value if isinstance(value, str) else json.dumps(value, default=str)}")
 
 
 def _settings(identity: dict) -> str:
@@ -286,7 +297,7 @@ def _settings(identity: dict) -> str:
         ("stages", ", ".join(map(str, identity["stages"])) if isinstance(identity.get("stages"), list) else identity.get("stages")),
         ("doc stage by scoring P(drop)", {True: "yes", False: "no"}.get(identity.get("score"))),
         *((f"threshold {key.replace('_', ' ')}", "none" if value is None else value) for key, value in thresholds.items()),
-        ("writer options", ", ".join(f"{k}={v}" for k, v in masked(identity.get("writer_options") or {}).items()) or "none"),
+        ("writer options", ", ".join(f"{k}={v}" for k, v in mask(identity.get("writer_options") or {}).items()) or "none"),
         ("limit", identity.get("limit")),
         ("output format", identity.get("output_format")),
     ]

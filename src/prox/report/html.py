@@ -14,6 +14,7 @@ import re
 import time
 from typing import Iterable, Optional
 
+from prox.masking import mask
 from prox.program.executor import REASONS
 from prox.report.diff import DocView
 from prox.report.run import DROPPED_WORDS, RunReport
@@ -247,7 +248,7 @@ def _thresholds(identity: dict) -> str:
 
 
 def _run(report: RunReport) -> str:
-    identity = report.identity
+    identity = mask(report.identity)  # run.json's settings, no secret among them (nor in an older run.json)
     if not identity:
         return ('<section id="run"><h2>Run</h2><p class="meta">This folder has no run.json: '
                 "its settings are not known.</p>" + _timing(report) + "</section>")

@@ -1,5 +1,7 @@
 """Errors a user can act on, each said in one line."""
 
+from prox.masking import mask_text
+
 
 class ModelUnavailable(RuntimeError):
     """A model named by hub id, folder or .gguf file could not be loaded."""
@@ -56,8 +58,8 @@ def ensure_loadable(model: str, **advice) -> None:
 
 
 def describe(error: BaseException) -> str:
-    """An exception as one bounded line, for a document's recorded error."""
-    return f"{type(error).__name__}: {str(error)[:500]}"
+    """An exception as one bounded line, for a document's recorded error (no secret it quotes: outputs are shared)."""
+    return f"{type(error).__name__}: {mask_text(str(error)[:500])}"
 
 
 def isolated(work, items: list, failed) -> list:

@@ -13,6 +13,11 @@ valid JSON in valid UTF-8.
 
     python bench/bench_bad_inputs.py --scale 20
     python bench/bench_bad_inputs.py --costs
+    python bench/bench_bad_inputs.py --guards --model ../shared/tokenizers/llama2
+
+``--guards`` tries each way a run used to lose, mix or delete files or leak a secret (two runs on one folder, an output
+inside its input, inputs changed between runs, a folder of the user's files, ``--force`` on its own inputs, input fields
+that collide with prox's, secrets in options), one line per case.
 
 ``--costs`` prints what the costliest inputs cost, each in a fresh process (wall time, peak RSS): a 300 KB record
 carrying 500 stored chunk programs of 600 normalizations each (``prox execute``), a one-line record of 100 MB
@@ -316,13 +321,162 @@ def costs(tokenizer: str | None, workdir: str | None = None) -> None:
     print("one document of 1 M lines (38 MB), the default preset:", timed("refine", str(root / "million.jsonl"), "-o", str(root / "d")), flush=True)
 
 
+def guards(tokenizer: str | None = None, workdir: str | None = None) -> list[str]:
+    """The ways a run used to lose, mix or delete files, or leak a secret, each tried as a user (or a scheduler) would:
+    one line per case, what prox did."""
+    root = Path(workdir or tempfile.mkdtemp(prefix="prox-guards-"))
+    root.mkdir(parents=True, exist_ok=True)
+    lines = []
+
+    def corpus(path: Path, count: int, start: int = 0, **extra) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps({"id": start + i, "text": page(start + i), **extra}) + "\n" for i in range(count)))
+        return path
+
+    def last_line(output: str) -> str:
+        return (output.strip().splitlines() or [""])[-1][:150]
+
+    def heuristic(*args: str) -> tuple[int, str]:
+        status, output, _ = prox("refine", *args, "--preset", "heuristic", "--no-progress")
+        return status, output
+
+    def documents(run: Path) -> tuple[int, int]:
+        """(records in kept + dropped, broken lines)."""
+        count = broken = 0
+        for kind in ("kept", "dropped"):
+            for path in sorted((run / kind).glob("*.jsonl")) if (run / kind).is_dir() else []:
+                for line in path.read_text(errors="replace").splitlines():
+                    try:
+                        json.loads(line)
+                        count += 1
+                    except ValueError:
+                        broken += 1
+        return count, broken
+
+    # two runs on one folder at once
+    data = corpus(root / "two" / "data.jsonl", 3000)
+    command = [sys.executable, "-m", "prox.cli", "refine", str(data), "-o", str(root / "two" / "run"), "--preset",
+               "heuristic", "--no-progress", "--checkpoint-every", "100"]
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not (root / "two" / "run" / "checkpoints").exists() and first.poll() is None:
+        time.sleep(0.05)
+    second = subprocess.run(command, capture_output=True, text=True)
+    first.communicate()
+    count, broken = documents(root / "two" / "run")
+    lines.append(f"two runs on one folder: exits {first.returncode} and {second.returncode}, {count} of 3000 documents, "
+                 f"{broken} broken lines; the second said: {last_line(second.stderr)}")
+
+    # the output inside the input folder
+    corpus(root / "inside" / "data" / "a.jsonl", 300)
+    corpus(root / "inside" / "data" / "b.jsonl", 300, 300)
+    status, output = heuristic(str(root / "inside" / "data"), "-o", str(root / "inside" / "data" / "out"), "--tasks", "2")
+    lines.append(f"output inside the input (600 documents, --tasks 2): exit {status}: {last_line(output)}")
+
+    # inputs that change
+    folder = root / "change" / "data"
+    corpus(folder / "a.jsonl", 500)
+    run = str(root / "change" / "run")
+    heuristic(str(folder), "-o", run)
+    corpus(folder / "b.jsonl", 500, 500)
+    status, output = heuristic(str(folder), "-o", run)
+    lines.append(f"a file added after a finished run: exit {status}: {last_line(output)}")
+    for marker in Path(run, "checkpoints").glob("*.json"):
+        marker.unlink()  # as if killed before its first commit
+    status, output = heuristic(str(folder), "-o", run)
+    lines.append(f"a file added between a kill and the resume: exit {status}: {last_line(output)}")
+    for name in ("one", "two"):
+        corpus(root / "relative" / name / "data.jsonl", 100, 1000 * (name == "two"))
+    subprocess.run([sys.executable, "-m", "prox.cli", "refine", "data.jsonl", "-o", str(root / "relative" / "run"),
+                    "--preset", "heuristic", "--no-progress"], cwd=root / "relative" / "one", capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "prox.cli", "refine", "data.jsonl", "-o", str(root / "relative" / "run"),
+                           "--preset", "heuristic", "--no-progress"], cwd=root / "relative" / "two", capture_output=True, text=True)
+    lines.append(f"a relative input resumed from another directory: exit {done.returncode}: {last_line(done.stderr)}")
+    import shutil
+
+    from prox.settings import STUDENT_WEB
+
+    student = root / "student"
+    shutil.copytree(STUDENT_WEB, student, dirs_exist_ok=True)
+    models = ["--doc-model", str(student), "--chunk-model", str(student), "--no-progress"]
+    prox("refine", str(folder / "a.jsonl"), "-o", str(root / "student-run"), *models)
+    (student / "docs.txt").write_text((student / "docs.txt").read_text().replace("Tree=0", "Tree=0\n", 1))
+    status, output, _ = prox("refine", str(folder / "a.jsonl"), "-o", str(root / "student-run"), *models)
+    lines.append(f"a student re-distilled in place: exit {status}: {last_line(output)}")
+
+    # files prox did not write
+    mine = root / "mine"
+    corpus(mine / "data.jsonl", 50)
+    (mine / "progress").mkdir(exist_ok=True)
+    (mine / "progress" / "notes.txt").write_text("mine")
+    (mine / "stats.json").write_text('{"mine": 1}')
+    done = subprocess.run([sys.executable, "-m", "prox.cli", "refine", "data.jsonl", "--output", ".", "--preset",
+                           "heuristic", "--no-progress"], cwd=mine, capture_output=True, text=True)
+    kept = (mine / "progress" / "notes.txt").exists() and (mine / "stats.json").read_text() == '{"mine": 1}'
+    lines.append(f"--output . over the user's progress/ and stats.json: exit {done.returncode}, the user's files "
+                 f"{'intact' if kept else 'LOST'}: {last_line(done.stderr)}")
+    (mine / "progress" / "notes.txt").unlink()
+    (mine / "progress").rmdir()
+    (mine / "stats.json").unlink()
+    (mine / "README.md").write_text("# mine\n")
+    (mine / "notes").mkdir(exist_ok=True)
+    (mine / "notes" / "app.log").write_text("mine")
+    common = [sys.executable, "-m", "prox.cli", "refine", "data.jsonl", "--output", ".", "--preset", "heuristic",
+              "--no-progress", "--existing-folder"]
+    subprocess.run(common, cwd=mine, capture_output=True)
+    done = subprocess.run([*common, "--stages", "doc", "--force"], cwd=mine, capture_output=True, text=True)
+    kept = (mine / "README.md").read_text() == "# mine\n" and (mine / "notes" / "app.log").exists()
+    card = subprocess.run([sys.executable, "-m", "prox.cli", "card", "."], cwd=mine, capture_output=True, text=True)
+    kept = kept and (mine / "README.md").read_text() == "# mine\n"
+    lines.append(f"--existing-folder, then --force and prox card beside the user's README.md and notes/: exits "
+                 f"{done.returncode} and {card.returncode}, the user's files {'intact' if kept else 'LOST'}")
+    run = root / "own-inputs"
+    heuristic(str(corpus(root / "own-inputs.jsonl", 49)), "-o", str(run))
+    status, output, _ = prox("execute", str(run / "kept"), "-o", str(run), "--force")
+    lines.append(f"prox execute RUN/kept -o RUN --force: exit {status}, {documents(run)[0]} of 49 documents left: "
+                 f"{last_line(output)}")
+
+    # records kept as they came
+    data = root / "fields.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"id": 7, "text": page(1), "raw_content": "<html>the page</html>", "url": "top", "metadata": {"url": "meta"},
+         "prox": "mine"},
+        {"id": {"nested": 1}, "text": page(2), "metadata": {"doc_program": "drop_doc()"}}]))
+    heuristic(str(data), "-o", str(root / "fields"), "--stages", "chunk")
+    out = {json.dumps(r["id"]): r for r in read_outputs(root / "fields")["kept"] + read_outputs(root / "fields")["dropped"]}
+    first, second = out.get("7", {}), out.get('{"nested": 1}', {})
+    lines.append("input fields: id 7 -> {}, id {{'nested': 1}} -> {}, metadata.url {}, kept apart: {}; a stored "
+                 "drop_doc() the run did not write: {}".format(
+                     json.dumps(first.get("id")), json.dumps(second.get("id")), json.dumps(first.get("metadata", {}).get("url")),
+                     sorted(first.get("metadata", {}).get("prox", {}).get("input_fields", {})),
+                     "kept" if second.get("text") else "dropped"))
+
+    # secrets
+    if tokenizer:
+        server, url = hostile_server()
+        secret_url = url.replace("http://", "http://alice:hunter2@")
+        status, output, _ = prox("refine", str(folder / "a.jsonl"), "-o", str(root / "secrets"), "--backend", "openai",
+                                 "--doc-model", "m", "--chunk-model", "m", "-O", f"base_url={secret_url}", "-O",
+                                 "api_key=sk-topsecret", "-O", f"tokenizer={tokenizer}", "-O", "mode=text", "-O",
+                                 'extra_body={"token": "tok-secret"}', "--no-progress")
+        server.shutdown()
+        prox("report", str(root / "secrets"))
+        leaks = sorted(str(p.relative_to(root / "secrets")) for p in (root / "secrets").rglob("*") if p.is_file()
+                       and p.name != "executor.pik" and any(s in p.read_bytes() for s in (b"hunter2", b"sk-topsecret", b"tok-secret")))
+        lines.append(f"secrets in -O api_key, base_url credentials and extra_body: exit {status}, files holding one: {leaks or 'none'}")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=20, help="good records per file (the hostile ones scale with it)")
     parser.add_argument("--model", default=None, help="a tokenizer folder: also refine with a hostile model server")
     parser.add_argument("--costs", action="store_true", help="what the costliest inputs cost (time, peak RSS)")
+    parser.add_argument("--guards", action="store_true", help="the ways a run could lose, mix or delete files, or leak")
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
+    if args.guards:
+        print("\n".join(guards(args.model, args.workdir)))
+        return
     if args.costs:
         costs(args.model, args.workdir)
         return

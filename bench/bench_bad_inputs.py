@@ -450,6 +450,28 @@ def guards(tokenizer: str | None = None, workdir: str | None = None) -> list[str
                      sorted(first.get("metadata", {}).get("prox", {}).get("input_fields", {})),
                      "kept" if second.get("text") else "dropped"))
 
+    # Parquet: types with no JSON form in, the input's fields as columns out
+    import datetime
+    import decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"id": list(range(20)), "text": [page(i) for i in range(20)], "source": ["crawl"] * 20,
+                      "url": [f"https://example.com/{i}" for i in range(20)], "license": ["cc-by"] * 20,
+                      "price": pa.array([decimal.Decimal("12.50")] * 20, pa.decimal128(6, 2)),
+                      "blob": pa.array([b"\x00\xff"] * 20, pa.binary()),
+                      "took": pa.array([datetime.timedelta(seconds=90)] * 20, pa.duration("ms"))})
+    pq.write_table(table, root / "typed.parquet")
+    heuristic(str(root / "typed.parquet"), "-o", str(root / "typed-jsonl"))
+    jsonl = json.loads((root / "typed-jsonl" / "stats.json").read_text())
+    heuristic(str(root / "typed.parquet"), "-o", str(root / "typed-parquet"), "--format", "parquet")
+    part = pq.read_table(sorted((root / "typed-parquet" / "kept").glob("*.parquet"))[0])
+    metadata = part.schema.field("metadata").type
+    lines.append(f"Parquet with decimal, binary and duration columns: JSONL output kept {jsonl.get('kept')} and rejected "
+                 f"{jsonl.get('rejected')} of 20; Parquet output columns: id {part.schema.field('id').type}, metadata."
+                 f"{{{', '.join(metadata.field(i).name for i in range(metadata.num_fields))}}}")
+
     # secrets
     if tokenizer:
         server, url = hostile_server()

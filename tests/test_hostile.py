@@ -207,11 +207,13 @@ def test_records_of_any_shape_fit_the_parquet_output(tmp_path):
     import pyarrow.parquet as pq
 
     stats = json.loads((tmp_path / "out/stats.json").read_text())
-    # prox execute writes prox refine's fixed layout: a field whose type varies from record to record travels
-    # in metadata.source (JSON), so no record is turned away
+    # a field whose type varies from record to record is written as JSON text (the file's metadata says so and
+    # prox's readers decode it), so no record is turned away
     table = pq.read_table(tmp_path / "out/kept").to_pylist()
     assert stats["kept"] == len(table) == 6 and stats["rejected"] == 0
-    assert [json.loads(row["metadata"]["source"])["source_id"] for row in table] == ["s", 1, 2, 3, 4, 5]
+    assert [json.loads(row["metadata"]["source_id"]) for row in table] == ["s", 1, 2, 3, 4, 5]
+    assert [item.data["metadata"]["source_id"] for item in read_file(str(next((tmp_path / "out/kept").glob("*"))))] == \
+        ["s", 1, 2, 3, 4, 5]
     assert sum(stats["reasons"].values()) == stats["kept"] + stats["dropped"]
 
 
@@ -292,7 +294,7 @@ def test_execute_refuses_a_folder_that_holds_files(tmp_path):
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "notes.txt").write_text("mine")
-    assert "already holds" in one_line_error(runner.invoke(app, ["execute", str(source), "-o", str(taken)]))
+    assert "holds other files (notes.txt)" in one_line_error(runner.invoke(app, ["execute", str(source), "-o", str(taken)]))
     assert sorted(p.name for p in taken.iterdir()) == ["notes.txt"]
     out = tmp_path / "out"
     assert runner.invoke(app, ["execute", str(source), "-o", str(out)]).exit_code == 0

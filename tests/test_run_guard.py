@@ -18,7 +18,6 @@ import pytest
 from typer.testing import CliRunner
 
 from prox.cli import app
-from prox.pipeline.lock import run_lock, task_lock
 
 runner = CliRunner()
 BODY = ("The river town kept its old stone bridge after the flood because the builders had set it on bedrock. "
@@ -35,8 +34,8 @@ def write_jsonl(path: Path, records) -> Path:
     return path
 
 
-def corpus(path: Path, count: int = 20, start: int = 0) -> Path:
-    return write_jsonl(path, [{"id": f"d{i}", "text": article(i)} for i in range(start, start + count)])
+def corpus(path: Path, count: int = 20, start: int = 0, numbered: bool = False) -> Path:
+    return write_jsonl(path, [{"id": i if numbered else f"d{i}", "text": article(i)} for i in range(start, start + count)])
 
 
 def refine(*args: str):
@@ -54,18 +53,22 @@ def outputs(run: Path) -> list[dict]:
 # --- an exclusive run folder ---------------------------------------------------------------------------------------
 
 def test_a_second_run_on_a_folder_in_use_stops_at_once_naming_the_holder(tmp_path):
+    from prox.pipeline.lock import run_lock
+
     data = corpus(tmp_path / "data.jsonl")
     (tmp_path / "run").mkdir()
     with run_lock(str(tmp_path / "run")):  # another run holds the folder
         result = refine(str(data), "--output", str(tmp_path / "run"))
     assert result.exit_code == 2, result.output
     assert "in use by another prox run" in result.output and f"pid {os.getpid()}" in result.output
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["run.lock", "run.lock.holder"]  # nothing written
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["run.lock", "run.lock.holder"]  # the holder's only
     assert refine(str(data), "--output", str(tmp_path / "run")).exit_code == 0  # released: the folder is usable
 
 
 def test_a_task_of_an_earlier_submission_still_writing_is_refused(tmp_path):
     """Slurm and Ray tasks outlive their driver: each holds its task's lock, and a new driver checks them."""
+    from prox.pipeline.lock import task_lock
+
     data = [corpus(tmp_path / "data" / f"{i}.jsonl", 5, 5 * i) for i in range(2)]
     run = tmp_path / "run"
     assert refine(str(tmp_path / "data"), "--output", str(run), "--tasks", "2", "--workers", "2").exit_code == 0
@@ -78,7 +81,7 @@ def test_a_task_of_an_earlier_submission_still_writing_is_refused(tmp_path):
 def test_the_output_step_holds_its_task_lock(tmp_path):
     from datatrove.data import Document
 
-    from prox.pipeline.lock import FolderInUse
+    from prox.pipeline.lock import FolderInUse, task_lock
     from prox.pipeline.output import WriteOutputs
 
     document = Document(text="x", id="1", metadata={"prox": {"position": 0}})
@@ -105,6 +108,25 @@ def test_two_runs_started_together_lose_nothing(tmp_path):
     assert "in use by another prox run" in second.stderr
     ids = [r["id"] for r in outputs(tmp_path / "run")]
     assert sorted(ids) == list(range(3000))
+
+
+def test_drivers_of_slices_of_one_run_run_beside_each_other(tmp_path):
+    """One driver per GPU, each running a slice of the run's tasks (docs/architecture.md): both run; a driver of a
+    slice already running is refused."""
+    for i in range(2):
+        corpus(tmp_path / "data" / f"{i}.jsonl", 300, 300 * i, numbered=True)
+    command = [sys.executable, "-c", "from prox.cli import app; app()", "refine", str(tmp_path / "data"), "--output",
+               str(tmp_path / "run"), "--preset", "heuristic", "--no-progress", "--tasks", "2", "--checkpoint-every", "20"]
+    drivers = [subprocess.Popen([*command, "-E", "local_tasks=1", "-E", f"local_rank_offset={rank}"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for rank in (0, 1)]
+    results = [driver.communicate() for driver in drivers]
+    assert [driver.returncode for driver in drivers] == [0, 0], results
+    assert sorted(r["id"] for r in outputs(tmp_path / "run")) == list(range(600))
+    from prox.pipeline.lock import task_lock
+
+    with task_lock(str(tmp_path / "run"), 1):
+        done = subprocess.run([*command, "-E", "local_tasks=1", "-E", "local_rank_offset=1"], capture_output=True, text=True)
+    assert done.returncode == 2 and "task 1 of an earlier run is still writing it" in done.stderr, done.stderr
 
 
 # --- input identity --------------------------------------------------------------------------------------------------

@@ -271,6 +271,121 @@ def mend(value):
     return value
 
 
+def plain(batch):
+    """``batch`` with every value that has no JSON form made into one, so that a Parquet or Arrow record can be
+    written as JSON (and ``to_pylist`` never fails on a nanosecond): decimals become strings, binary base64
+    strings, dates, times and timestamps ISO 8601 strings, durations seconds (a float). At any depth."""
+    import pyarrow as pa
+
+    if all(_is_plain(t) for t in batch.schema.types):
+        return batch
+    return pa.RecordBatch.from_arrays([_plain_array(column) for column in batch.columns], names=batch.schema.names)
+
+
+def _is_plain(kind) -> bool:
+    """Whether an Arrow type's values come out of ``to_pylist`` as JSON values."""
+    import pyarrow.types as t
+
+    if t.is_struct(kind):
+        return all(_is_plain(kind.field(i).type) for i in range(kind.num_fields))
+    if t.is_map(kind):
+        return _is_plain(kind.key_type) and _is_plain(kind.item_type)
+    if t.is_list(kind) or t.is_large_list(kind) or t.is_fixed_size_list(kind):
+        return _is_plain(kind.value_type)
+    return (t.is_null(kind) or t.is_boolean(kind) or t.is_integer(kind) or t.is_floating(kind) or t.is_string(kind)
+            or t.is_large_string(kind))
+
+
+def _plain_array(array):
+    """One column of :func:`plain`, nested columns rebuilt around their converted children."""
+    import base64
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.types as t
+
+    kind = array.type
+    if _is_plain(kind):
+        return array
+    if array.offset:  # a slice (a struct's child): rebuilt from its own offsets and nulls only once copied
+        array = array.take(pa.array(range(len(array)), pa.int64()))
+    nulls = array.is_null()
+    if isinstance(kind, pa.BaseExtensionType):
+        return _plain_array(array.storage)
+    if t.is_dictionary(kind):
+        return _plain_array(array.dictionary_decode())
+    if t.is_fixed_size_list(kind):
+        return _plain_array(array.cast(pa.list_(kind.value_type)))
+    if t.is_struct(kind):
+        names = [kind.field(i).name for i in range(kind.num_fields)]
+        return pa.StructArray.from_arrays([_plain_array(c) for c in array.flatten()], names=names, mask=nulls)
+    if t.is_map(kind):
+        return pa.MapArray.from_arrays(array.offsets, _plain_array(array.keys), _plain_array(array.items), mask=nulls)
+    if t.is_list(kind) or t.is_large_list(kind):
+        return type(array).from_arrays(array.offsets, _plain_array(array.values), mask=nulls)
+    if t.is_binary(kind) or t.is_large_binary(kind) or t.is_fixed_size_binary(kind):
+        return pa.array([None if b is None else base64.b64encode(b).decode("ascii") for b in array.to_pylist()],
+                        pa.large_string())
+    if t.is_duration(kind):
+        per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[kind.unit]
+        return pc.divide(array.cast(pa.int64()).cast(pa.float64()), per_second)
+    if t.is_timestamp(kind):
+        return pc.replace_substring(array.cast(pa.string()), " ", "T", max_replacements=1)
+    return array.cast(pa.string())  # decimals, dates, times (already ISO 8601); an unknown type fails its file
+
+
+JSON_FIELDS = "prox.json_fields"  # Parquet key-value metadata: the fields a file holds as JSON text
+LEGACY_METADATA = {"doc_program", "chunk_program", "drop_probability", "prox", "source"}
+
+
+def json_decoder(schema):
+    """How a row of a Parquet file prox wrote becomes the record it was: the fields its key-value metadata names
+    as JSON text decoded. Parquet outputs of earlier versions held the input's fields as one JSON object in
+    ``metadata.source``: those are unfolded again."""
+    named = json.loads((schema.metadata or {}).get(JSON_FIELDS.encode(), b"[]"))
+    paths = [p for p in named if isinstance(p, list) and p] if isinstance(named, list) else []
+    legacy = False
+    if not paths and "metadata" in schema.names:
+        metadata = schema.field("metadata").type
+        names = {metadata.field(i).name for i in range(metadata.num_fields)} if hasattr(metadata, "num_fields") else set()
+        legacy = names == LEGACY_METADATA
+        paths = [["metadata", "prox"]] if legacy else []
+    if not paths:
+        return lambda row: row
+
+    def decode(row: dict) -> dict:
+        for path in paths:
+            _decode_at(row, path)
+        return _unfold_source(row) if legacy else row
+
+    return decode
+
+
+def _decode_at(row: dict, path: list) -> None:
+    """Decode the JSON text at ``path`` in place; text that is not JSON is left as it is."""
+    *parents, last = path
+    for key in parents:
+        row = row.get(key) if isinstance(row, dict) else None
+    if isinstance(row, dict) and isinstance(row.get(last), str):
+        try:
+            row[last] = json.loads(row[last])
+        except ValueError:
+            pass
+
+
+def _unfold_source(row: dict) -> dict:
+    metadata = row.get("metadata")
+    source = metadata.get("source") if isinstance(metadata, dict) else None
+    if isinstance(source, str) and source.startswith("{"):
+        try:
+            fields = json.loads(source)
+        except ValueError:
+            return row
+        if isinstance(fields, dict):
+            row["metadata"] = {**fields, **{k: v for k, v in metadata.items() if k != "source"}}
+    return row
+
+
 def _read_parquet(path: str) -> Iterator[Union[Record, Rejected]]:
     import fsspec
     import pyarrow.parquet as pq
@@ -280,10 +395,11 @@ def _read_parquet(path: str) -> Iterator[Union[Record, Rejected]]:
         with fsspec.open(path, "rb") as handle:
             parquet = pq.ParquetFile(handle)
             size, rows = file_size(path), max(parquet.metadata.num_rows, 1)
+            decode = json_decoder(parquet.schema_arrow)
             for batch in parquet.iter_batches(batch_size=PARQUET_BATCH):
-                for data in batch.to_pylist():
+                for data in plain(batch).to_pylist():
                     row += 1
-                    yield Record(path, row, data, size * (row + 1) // rows)
+                    yield Record(path, row, decode(data), size * (row + 1) // rows)
     except Exception as exc:
         where = "file" if row < 0 else f"after row {row + 1}"
         yield Rejected(path, where, f"unreadable: {type(exc).__name__}: {exc}")
@@ -304,7 +420,7 @@ def _read_arrow(path: str) -> Iterator[Union[Record, Rejected]]:
                 file_reader = pa.ipc.open_file(handle)
                 reader = (file_reader.get_batch(i) for i in range(file_reader.num_record_batches))
             for batch in reader:
-                for data in batch.to_pylist():
+                for data in plain(batch).to_pylist():
                     row += 1
                     yield Record(path, row, data, handle.tell())
     except Exception as exc:

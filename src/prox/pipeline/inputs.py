@@ -24,13 +24,22 @@ class InputsChanged(ValueError):
 
 
 def describe_files(files: Sequence[str]) -> list[list]:
-    """``[path, size, modified]`` of every input file, from one listing call each (no file is opened)."""
+    """``[path, size, modified]`` of every input file, from one listing of each folder (no file is opened, and an
+    object store answers one request per folder, not one per file)."""
     import fsspec
 
+    listings: dict = {}
     described = []
     for path in files:
         fs, _, (root,) = fsspec.get_fs_token_paths(path)
-        info = fs.info(root)
+        folder = root.rsplit("/", 1)[0]
+        key = (fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0], folder)
+        if key not in listings:
+            try:
+                listings[key] = {fs._strip_protocol(entry["name"]): entry for entry in fs.ls(folder, detail=True)}
+            except Exception:  # noqa: BLE001 - a folder that cannot be listed: its files are asked one by one
+                listings[key] = {}
+        info = listings[key].get(fs._strip_protocol(root)) or fs.info(root)
         modified = next((info[k] for k in MTIME_KEYS if info.get(k) is not None), None)
         described.append([path, int(info.get("size") or 0), modified if isinstance(modified, (int, float)) else
                           (str(modified) if modified is not None else None)])

@@ -19,8 +19,6 @@ from prox.pipeline.documents import (
     is_dropped,
     is_rejected,
     output_record,
-    parquet_record,
-    parquet_schema,
     reject,
     rejected_record,
 )
@@ -45,13 +43,15 @@ class WriteOutputs(PipelineStep):
 
     def _files(self) -> dict:
         """datatrove disk writers for kept, dropped and rejected documents (our "writers" write programs)."""
-        from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
+        from datatrove.pipeline.writers import JsonlWriter
+
+        from prox.pipeline.parquet import ParquetRecordWriter
 
         def records(kind: str, adapter):
             folder = f"{self.output_folder}/{kind}"
-            if self.output_format == "parquet":
-                return ParquetWriter(folder, "${rank}-${part}.parquet", adapter=lambda _, d: parquet_record(d),
-                                     schema=parquet_schema(), max_file_size=-1)
+            if self.output_format == "parquet":  # the JSONL layout; prox's trace as JSON text
+                return ParquetRecordWriter(folder, "${rank}-${part}.parquet", adapter=lambda _, d: adapter(d),
+                                           json_fields=[("metadata", PROX)])
             compression = {"jsonl": None, "jsonl.gz": "gzip", "jsonl.zst": "zstd"}[self.output_format]
             return JsonlWriter(folder, "${rank}-${part}.jsonl", compression=compression, adapter=lambda _, d: adapter(d))
 

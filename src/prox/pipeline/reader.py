@@ -42,6 +42,7 @@ class ReadRecords(BaseReader):
         total_limit: Optional[int] = None,
         blanks: bool = False,
         files: Optional[Sequence[str]] = None,
+        sizes: Optional[Sequence[int]] = None,
         set_aside: Sequence[str] = (),
     ):
         """``text_key`` may name several fields: the first that holds a string is the document, and the others are
@@ -49,7 +50,7 @@ class ReadRecords(BaseReader):
         ``blanks=True`` passes blank lines on as *blank* documents, for :class:`WriteOutputs` to count in
         the run's figures (``prox refine`` does); otherwise they are counted in this step's stats only.
         ``files``: the input files as the job resolved them when it started (else ``inputs`` are expanded when a task
-        runs): a resumed task must read exactly the files its run started with. ``set_aside``: input fields that the
+        runs): a resumed task must read exactly the files its run started with; ``sizes``: theirs, in bytes. ``set_aside``: input fields that the
         steps after this one write (``raw_content``, stored programs, ``prox``): an input's own values are kept, under
         ``metadata.prox.input_fields``, and never read as this run's (see :func:`split_fields`)."""
         self.text_keys = (text_key,) if isinstance(text_key, str) else tuple(text_key)
@@ -60,6 +61,7 @@ class ReadRecords(BaseReader):
         self.checkpoints = checkpoints
         self.set_aside = tuple(set_aside)
         self._files: Optional[list[str]] = list(files) if files is not None else None
+        self._sizes = dict(zip(self._files, sizes)) if files is not None and sizes is not None else {}
 
     @property
     def files(self) -> list[str]:
@@ -74,7 +76,7 @@ class ReadRecords(BaseReader):
         if data:
             yield from data
         files = self.shard(rank, world_size)
-        sizes = [file_size(path) for path in files]
+        sizes = [self._sizes[path] if path in self._sizes else file_size(path) for path in files]
         total = sum(sizes)
         limit = self.limit
         if self.total_limit is not None:

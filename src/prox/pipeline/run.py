@@ -93,7 +93,7 @@ class _Job:
         output = WriteOutputs(self.output, self.output_format, self.checkpoint_every)
         reader = ReadRecords(self.inputs, self.text_keys, self.id_key, checkpoints=output.checkpoints,
                              total_limit=self.limit, blanks=True, files=getattr(self, "files", None),
-                             set_aside=self.set_aside)
+                             sizes=getattr(self, "sizes", None), set_aside=self.set_aside)
         return [reader, *self.steps(), output]
 
     def build_executor(self):
@@ -187,17 +187,13 @@ class _Job:
         """What this run owns in its folder: what its run created, or, in a folder with no run, what it may create."""
         try:
             identity = read_identity(self.output)
-        except NotARunFolder:
-            identity = None
-        if identity is not None or (force and self.folder_has_run()):
+        except NotARunFolder:  # a run.json edited past reading: refused, or with --force the folder starts over
+            if not force:
+                raise
+            return owned(self.output, None)
+        if identity is not None:
             return owned(self.output, identity)
         return self.claim_new_folder(force, existing_folder)
-
-    def folder_has_run(self) -> bool:
-        import fsspec
-
-        fs, _, (root,) = fsspec.get_fs_token_paths(f"{self.output}/run.json")
-        return fs.exists(root)
 
     def claim_new_folder(self, force: bool, existing_folder: bool) -> list[str]:
         """The parts a run in a folder with no run in it will own (:func:`prox.pipeline.folders.claim`)."""
@@ -222,7 +218,7 @@ class _Job:
         from prox.pipeline.checkpoints import Checkpoints
 
         checkpoints = Checkpoints(f"{self.output}/checkpoints", self.checkpoint_every)
-        for rank in range(self.tasks):
+        for rank in self.ranks:
             if checkpoints.reopen_failed(rank):
                 completion = f"{self.output}/logs/completions/{rank:05d}"  # datatrove's: a completed task is skipped
                 fs, _, (root,) = fsspec.get_fs_token_paths(completion)
@@ -237,7 +233,7 @@ class _Job:
         records lack, a folder holding a run with other settings or inputs (unless ``force``), a folder of other files
         (unless ``existing_folder``), an output inside an input, a folder another run is writing.
         ``quiet``: datatrove's own logs and statistics go to ``OUTPUT/logs`` only, not to the terminal."""
-        from prox.pipeline.lock import run_lock
+        from prox.pipeline.lock import FolderInUse, run_lock, tasks_running
 
         lock = run_lock(self.output)
         try:
@@ -245,18 +241,32 @@ class _Job:
                 lock.acquire()  # a folder another run is writing is refused before any work
             owns, start_over, files = self.prepare(force, existing_folder)
             lock.acquire()  # a new folder: from its first file on
-            from prox.pipeline.lock import tasks_running
-
-            running = tasks_running(self.output, self.tasks) if self.executor != "local" or self.workers > 1 else None
+            running = tasks_running(self.output, self.ranks)
             if running:
-                from prox.pipeline.lock import FolderInUse
-
                 raise FolderInUse(f"{self.output} is in use: {running}; wait for it to end, or choose another --output")
+        except BaseException:
+            lock.discard()
+            raise
+        try:
             self.record_settings(start_over, owns, files)
-            self.files = [path for path, _, _ in files]
-            return self._run(progress, quiet, owns)
+            self.retry_failed()
+            self.files, self.sizes = [path for path, _, _ in files], [size for _, size, _ in files]
+            if self.slice:
+                lock.release()  # the drivers of the run's other slices prepare and run beside this one
+            return self._run(progress, quiet, owns, lock)
         finally:
             lock.release()
+
+    @property
+    def ranks(self) -> range:
+        """The tasks this driver runs: all of them, or the slice its executor options name."""
+        offset = int(self.executor_options.get("local_rank_offset", 0)) if self.executor == "local" else 0
+        count = int(self.executor_options.get("local_tasks", -1)) if self.executor == "local" else -1
+        return range(offset, self.tasks if count == -1 else min(self.tasks, offset + count))
+
+    @property
+    def slice(self) -> bool:
+        return self.ranks != range(self.tasks)
 
     def prepare(self, force: bool, existing_folder: bool) -> tuple[list[str], bool, list]:
         """Every check that comes before the first write: what the run owns, whether it starts over, its input files."""
@@ -280,17 +290,15 @@ class _Job:
         fs, _, (root,) = fsspec.get_fs_token_paths(self.output)
         return fs.exists(root)
 
-    def _run(self, progress: bool, quiet: bool, owns: list[str]) -> Optional[dict]:
+    def _run(self, progress: bool, quiet: bool, owns: list[str], lock) -> Optional[dict]:
         from prox.pipeline.progress import ProgressBar
         from prox.pipeline.quiet import quiet_driver
-        from prox.records import file_size
 
-        self.retry_failed()
         self.quiet = quiet
         executor = self.build_executor()
         _clear(f"{self.output}/progress")  # the bar counts this run's documents
         before, started, start = committed(self.output), time.time(), time.perf_counter()
-        bar = ProgressBar(f"{self.output}/progress", sum(file_size(f) for f in self.files), self.limit,
+        bar = ProgressBar(f"{self.output}/progress", sum(self.sizes), self.limit,
                           self.progress_stages, title=f"{self.command[:-1]}ing") if progress else nullcontext()
         if self.executor == "local":
             from prox.pipeline.children import install
@@ -300,6 +308,7 @@ class _Job:
             executor.run()
         if self.executor == "slurm":
             return None
+        lock.acquire(wait=600)  # the figures and the card are written by one driver at a time
         record_invocation(self.output, started, time.perf_counter() - start, committed(self.output) - before)
         summary = self.summarize()
         if summary["kept"] + summary["dropped"] and "README.md" in owns:  # a run that refined nothing publishes nothing

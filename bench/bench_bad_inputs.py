@@ -32,6 +32,7 @@ import gzip
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -391,8 +392,6 @@ def guards(tokenizer: str | None = None, workdir: str | None = None) -> list[str
     done = subprocess.run([sys.executable, "-m", "prox.cli", "refine", "data.jsonl", "-o", str(root / "relative" / "run"),
                            "--preset", "heuristic", "--no-progress"], cwd=root / "relative" / "two", capture_output=True, text=True)
     lines.append(f"a relative input resumed from another directory: exit {done.returncode}: {last_line(done.stderr)}")
-    import shutil
-
     from prox.settings import STUDENT_WEB
 
     student = root / "student"
@@ -414,9 +413,8 @@ def guards(tokenizer: str | None = None, workdir: str | None = None) -> list[str
     kept = (mine / "progress" / "notes.txt").exists() and (mine / "stats.json").read_text() == '{"mine": 1}'
     lines.append(f"--output . over the user's progress/ and stats.json: exit {done.returncode}, the user's files "
                  f"{'intact' if kept else 'LOST'}: {last_line(done.stderr)}")
-    (mine / "progress" / "notes.txt").unlink()
-    (mine / "progress").rmdir()
-    (mine / "stats.json").unlink()
+    shutil.rmtree(mine / "progress", ignore_errors=True)
+    (mine / "stats.json").unlink(missing_ok=True)
     (mine / "README.md").write_text("# mine\n")
     (mine / "notes").mkdir(exist_ok=True)
     (mine / "notes" / "app.log").write_text("mine")
@@ -442,8 +440,9 @@ def guards(tokenizer: str | None = None, workdir: str | None = None) -> list[str
          "prox": "mine"},
         {"id": {"nested": 1}, "text": page(2), "metadata": {"doc_program": "drop_doc()"}}]))
     heuristic(str(data), "-o", str(root / "fields"), "--stages", "chunk")
-    out = {json.dumps(r["id"]): r for r in read_outputs(root / "fields")["kept"] + read_outputs(root / "fields")["dropped"]}
-    first, second = out.get("7", {}), out.get('{"nested": 1}', {})
+    found = read_outputs(root / "fields")
+    by_page = {r["raw_content"].split(":")[0]: r for r in found["kept"] + found["dropped"]}
+    first, second = by_page.get("Story 1", {}), by_page.get("Story 2", {})
     lines.append("input fields: id 7 -> {}, id {{'nested': 1}} -> {}, metadata.url {}, kept apart: {}; a stored "
                  "drop_doc() the run did not write: {}".format(
                      json.dumps(first.get("id")), json.dumps(second.get("id")), json.dumps(first.get("metadata", {}).get("url")),

@@ -9,6 +9,7 @@ against what the file holds, in one pass, before LightGBM sees it.
 from __future__ import annotations
 
 import os
+from itertools import takewhile
 
 MAX_FILE_BYTES = 64 << 20  # the shipped student's models are a few hundred KB
 MAX_TREES = 100_000
@@ -42,7 +43,8 @@ def check_model_file(path: str, features: int) -> None:
 
 def _check_tree(path: str, block: str, features: int) -> None:
     name, _, body = block.partition("\n")
-    tree = _pairs(body)
+    lines = takewhile(str.strip, body.split("\n"))  # LightGBM reads a tree's lines up to the first blank one
+    tree = _pairs("\n".join(lines))
     leaves = tree.get("num_leaves", "")
     if not leaves.isdigit() or not 1 <= int(leaves) <= MAX_LEAVES:
         raise ValueError(f"{path}: tree {name.strip()[:20]} declares {leaves[:20]!r} leaves (at most {MAX_LEAVES:,})")

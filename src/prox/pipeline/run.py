@@ -42,6 +42,8 @@ HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "docs_per_ste
 # writer options that change only speed or access, never a program
 WRITER_LOGISTICS = ("prompts_per_batch", "max_batch_tokens", "max_in_flight", "timeout", "max_retries", "backoff",
                     "cache", "api_key", "batch_size")
+SLICE_WAIT = 900  # seconds a driver of a slice of tasks waits for the drivers of the others to prepare (a model
+# loads while a driver prepares) or to sum up
 CHEAP_BACKENDS = ("heuristic", "student", "openai")  # built in milliseconds, or a client of a server: probed anywhere
 
 
@@ -236,11 +238,12 @@ class _Job:
         from prox.pipeline.lock import FolderInUse, run_lock, tasks_running
 
         lock = run_lock(self.output)
+        wait = SLICE_WAIT if self.slice else 0  # the drivers of other slices hold it for moments only
         try:
             if self._folder_exists():
-                lock.acquire()  # a folder another run is writing is refused before any work
+                lock.acquire(wait)  # a folder another run is writing is refused before any work
             owns, start_over, files = self.prepare(force, existing_folder)
-            lock.acquire()  # a new folder: from its first file on
+            lock.acquire(wait)  # a new folder: from its first file on
             running = tasks_running(self.output, self.ranks)
             if running:
                 raise FolderInUse(f"{self.output} is in use: {running}; wait for it to end, or choose another --output")
@@ -308,7 +311,7 @@ class _Job:
             executor.run()
         if self.executor == "slurm":
             return None
-        lock.acquire(wait=600)  # the figures and the card are written by one driver at a time
+        lock.acquire(SLICE_WAIT)  # the figures and the card are written by one driver at a time
         record_invocation(self.output, started, time.perf_counter() - start, committed(self.output) - before)
         summary = self.summarize()
         if summary["kept"] + summary["dropped"] and "README.md" in owns:  # a run that refined nothing publishes nothing

@@ -342,17 +342,16 @@ def guards(tokenizer: str | None = None, workdir: str | None = None) -> list[str
         return status, output
 
     def documents(run: Path) -> tuple[int, int]:
-        """(records in kept + dropped, broken lines)."""
-        count = broken = 0
+        """(distinct documents in kept + dropped, broken lines)."""
+        ids, broken = set(), 0
         for kind in ("kept", "dropped"):
             for path in sorted((run / kind).glob("*.jsonl")) if (run / kind).is_dir() else []:
                 for line in path.read_text(errors="replace").splitlines():
                     try:
-                        json.loads(line)
-                        count += 1
-                    except ValueError:
+                        ids.add(json.dumps(json.loads(line)["id"]))
+                    except (ValueError, KeyError, TypeError):
                         broken += 1
-        return count, broken
+        return len(ids), broken
 
     # two runs on one folder at once
     data = corpus(root / "two" / "data.jsonl", 3000)

@@ -427,8 +427,9 @@ def guards(tokenizer: str | None = None, workdir: str | None = None) -> list[str
     lines.append(f"--existing-folder, then --force and prox card beside the user's README.md and notes/: exits "
                  f"{done.returncode} and {card.returncode}, the user's files {'intact' if kept else 'LOST'}")
     run = root / "own-inputs"
-    heuristic(str(corpus(root / "own-inputs.jsonl", 49)), "-o", str(run))
-    status, output, _ = prox("execute", str(run / "kept"), "-o", str(run), "--force")
+    heuristic(str(corpus(root / "own-inputs.jsonl", 49)), "-o", str(root / "refined"))
+    prox("execute", str(root / "refined" / "kept"), "-o", str(run))
+    status, output, _ = prox("execute", str(run / "kept"), "-o", str(run), "--force", "--drop-fraction", "0.5")
     lines.append(f"prox execute RUN/kept -o RUN --force: exit {status}, {documents(run)[0]} of 49 documents left: "
                  f"{last_line(output)}")
 

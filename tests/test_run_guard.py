@@ -248,10 +248,11 @@ def test_force_deletes_only_what_the_run_created(tmp_path, monkeypatch):
 
 
 def test_force_never_deletes_an_input_of_the_same_command(tmp_path):
-    run = tmp_path / "run"
-    assert refine(str(corpus(tmp_path / "data.jsonl")), "--output", str(run)).exit_code == 0
+    refined, run = tmp_path / "refined", tmp_path / "run"
+    assert refine(str(corpus(tmp_path / "data.jsonl")), "--output", str(refined)).exit_code == 0
+    assert runner.invoke(app, ["execute", str(refined / "kept"), "-o", str(run)]).exit_code == 0
     before = outputs(run)
-    result = runner.invoke(app, ["execute", str(run / "kept"), "-o", str(run), "--force"])
+    result = runner.invoke(app, ["execute", str(run / "kept"), "-o", str(run), "--force", "--drop-fraction", "0.5"])
     assert result.exit_code == 2 and "which this run writes (and --force deletes)" in result.output, result.output
     assert outputs(run) == before and len(before) == 20
 

@@ -14,6 +14,7 @@ valid JSON in valid UTF-8.
     python bench/bench_bad_inputs.py --scale 20
     python bench/bench_bad_inputs.py --costs
     python bench/bench_bad_inputs.py --guards --model ../shared/tokenizers/llama2
+    python bench/bench_bad_inputs.py --big-parquet
 
 ``--guards`` tries each way a run used to lose, mix or delete files or leak a secret (two runs on one folder, an output
 inside its input, inputs changed between runs, a folder of the user's files, ``--force`` on its own inputs, input fields
@@ -487,16 +488,38 @@ def guards(tokenizer: str | None = None, workdir: str | None = None) -> list[str
     return lines
 
 
+def big_parquet(workdir: str | None = None, documents: int = 1000, size: int = 2_300_000) -> str:
+    """One Parquet part over 2 GiB of text (``documents`` books of ``size`` characters, ``prox execute --format
+    parquet``, one part): how many records its files hold, and what it cost."""
+    import pyarrow.parquet as pq
+
+    root = Path(workdir or tempfile.mkdtemp(prefix="prox-big-parquet-"))
+    root.mkdir(parents=True, exist_ok=True)
+    line = "The river town kept its old stone bridge after the flood, and the market still meets on it.\n"
+    book = (line * (size // len(line) + 1))[:size]
+    with open(root / "books.jsonl", "w") as handle:
+        for i in range(documents):
+            handle.write(json.dumps({"id": i, "raw_content": book, "metadata": {"doc_program": "keep_doc()"}}) + "\n")
+    cost = timed("execute", str(root / "books.jsonl"), "-o", str(root / "out"), "--format", "parquet")
+    rows = sum(pq.ParquetFile(path).metadata.num_rows for path in sorted((root / "out").glob("*/*.parquet")))
+    shutil.rmtree(root)
+    return f"{documents} documents of {size / 1e6:.1f} MB in one part: {rows} rows in the Parquet outputs; {cost}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=20, help="good records per file (the hostile ones scale with it)")
     parser.add_argument("--model", default=None, help="a tokenizer folder: also refine with a hostile model server")
     parser.add_argument("--costs", action="store_true", help="what the costliest inputs cost (time, peak RSS)")
     parser.add_argument("--guards", action="store_true", help="the ways a run could lose, mix or delete files, or leak")
+    parser.add_argument("--big-parquet", action="store_true", help="one Parquet part over 2 GiB of text")
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
     if args.guards:
         print("\n".join(guards(args.model, args.workdir)))
+        return
+    if args.big_parquet:
+        print(big_parquet(args.workdir))
         return
     if args.costs:
         costs(args.model, args.workdir)

@@ -28,7 +28,7 @@ from prox.pipeline.folders import (
 )
 from prox.masking import mask
 from prox.pipeline.documents import WRITTEN_FIELDS
-from prox.pipeline.inputs import changes
+from prox.pipeline.inputs import InputsChanged, changes
 from prox.pipeline.stats import RunStats
 from prox.program.stored import Thresholds
 from prox.settings import DEFAULT_PRESET
@@ -164,8 +164,6 @@ class _Job:
         if "input_files" in theirs and files is not None:
             moved = changes(theirs["input_files"], files)
             if moved and not force:
-                from prox.pipeline.inputs import InputsChanged
-
                 raise InputsChanged(f"{self.output} holds a run of other input files ({moved}); rerun with the same "
                                     "files to resume, --force to discard its outputs and start over, or choose a new "
                                     "--output for the new files")

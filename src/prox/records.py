@@ -21,6 +21,7 @@ COMPRESSIONS = (".gz", ".zst", ".bz2", ".xz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ARROW_SUFFIXES = (".arrow",)  # Hugging Face ``datasets.save_to_disk`` folders hold Arrow stream files
 PARQUET_BATCH = 1024
+PARQUET_BATCH_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -386,6 +387,14 @@ def _unfold_source(row: dict) -> dict:
     return row
 
 
+def batch_rows(metadata) -> int:
+    """Rows read at a time: :data:`PARQUET_BATCH`, fewer where rows are wide (books), so that a batch of Python
+    records holds about :data:`PARQUET_BATCH_BYTES` of data, not a thousand books."""
+    groups = [metadata.row_group(i) for i in range(metadata.num_row_groups)]
+    rows, data = sum(g.num_rows for g in groups), sum(g.total_byte_size for g in groups)
+    return max(1, min(PARQUET_BATCH, PARQUET_BATCH_BYTES * rows // data)) if rows and data else PARQUET_BATCH
+
+
 def _read_parquet(path: str) -> Iterator[Union[Record, Rejected]]:
     import fsspec
     import pyarrow.parquet as pq
@@ -396,7 +405,7 @@ def _read_parquet(path: str) -> Iterator[Union[Record, Rejected]]:
             parquet = pq.ParquetFile(handle)
             size, rows = file_size(path), max(parquet.metadata.num_rows, 1)
             decode = json_decoder(parquet.schema_arrow)
-            for batch in parquet.iter_batches(batch_size=PARQUET_BATCH):
+            for batch in parquet.iter_batches(batch_size=batch_rows(parquet.metadata)):
                 for data in plain(batch).to_pylist():
                     row += 1
                     yield Record(path, row, decode(data), size * (row + 1) // rows)

@@ -65,7 +65,7 @@ def render_card(folder: str, *, license: Optional[str] = None, language: Union[s
     from prox.pipeline.folders import read_identity
     from prox.report.run import load
 
-    report = load(folder, SAMPLE, seed=0, max_lines=VIEWED_LINES)
+    report = load(folder, SAMPLE, seed=0, max_lines=VIEWED_LINES, keep_raw=False)
     identity = mask(read_identity(folder) or {})  # a card is published: no secret of run.json goes in
     stats = _read_json(f"{folder.rstrip('/')}/stats.json") or report.summary
     if not stats:

@@ -626,7 +626,7 @@ def write_report(folder: str, output: str | None = None, sample_size: int = 200,
 
     from prox.report.run import load
 
-    report = load(folder, sample_size, seed, max_lines=MAX_LINES)
+    report = load(folder, sample_size, seed, max_lines=MAX_LINES, keep_raw=False)
     path = output or os.path.join(folder, "report.html")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(render(report))

@@ -60,10 +60,12 @@ def records(folder: str, kind: str) -> Iterator[dict]:
 
 
 def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] = None,
-         where: Optional[Callable[[dict, bool], bool]] = None, max_lines: Optional[int] = None) -> RunReport:
+         where: Optional[Callable[[dict, bool], bool]] = None, max_lines: Optional[int] = None,
+         keep_raw: bool = True) -> RunReport:
     """Read ``folder`` (a ``prox refine`` or ``prox execute`` output); keep a reservoir sample of documents (those
     ``where(record, dropped)`` accepts, when given: the figures still count every document), each viewed up to
-    ``max_lines`` lines (:func:`prox.report.diff.view`)."""
+    ``max_lines`` lines (:func:`prox.report.diff.view`) as it enters the sample, so the sample holds views, not
+    records (a thousand books would be gigabytes). ``keep_raw=False``: the views hold no whole original text."""
     from prox.pipeline.folders import read_identity, require_run
 
     require_run(folder, what="a prox refine or prox execute run folder")
@@ -71,7 +73,7 @@ def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] 
     summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
     report = RunReport(folder, summary, read_identity(folder) or {}, sample_size=sample_size)
     rng = random.Random(seed)
-    reservoir: list[tuple[int, dict]] = []  # (position read, record)
+    reservoir: list[tuple[tuple, Optional[DocView]]] = []  # (where in the input, the view; None: unreadable)
     candidates = 0  # documents the sample draws from
     for kind in KINDS:
         for record in records(folder, kind):
@@ -81,34 +83,39 @@ def load(folder: str, sample_size: int = 200, seed: int = 0, ids: Optional[set] 
             except Exception:  # a record some other tool wrote oddly: shown, never fatal
                 report.unreadable += 1
                 continue
-            entry = (report.documents, record)
             if where is not None and not where(record, kind == "dropped"):
                 continue
             candidates += 1
             if ids is not None:
                 if str(record.get("id")) in ids:
-                    reservoir.append(entry)
+                    reservoir.append(_entry(report.documents, record, max_lines, keep_raw))
             elif len(reservoir) < sample_size:
-                reservoir.append(entry)
+                reservoir.append(_entry(report.documents, record, max_lines, keep_raw))
             elif (slot := rng.randrange(candidates)) < sample_size:
-                reservoir[slot] = entry
+                reservoir[slot] = _entry(report.documents, record, max_lines, keep_raw)
     for item in read_records(output_files(folder, "rejected")):
         if isinstance(item, Record):
             report.rejected_total += 1
             if len(report.rejected) < MAX_REJECTED:
                 report.rejected.append(item.data)
-    report.sample = []
-    for _, record in sorted(reservoir, key=_input_order):
-        try:
-            report.sample.append(view(record, max_lines))
-        except Exception:
-            report.unreadable += 1
+    report.sample = [doc for _, doc in sorted(reservoir, key=lambda entry: entry[0]) if doc is not None]
+    report.unreadable += sum(1 for _, doc in reservoir if doc is None)
     return report
 
 
-def _input_order(entry: tuple[int, dict]) -> tuple:
+def _entry(position: int, record: dict, max_lines: Optional[int], keep_raw: bool) -> tuple[tuple, Optional[DocView]]:
+    """A sampled record as the sample keeps it: where it was, and its view (None when it cannot be viewed)."""
+    try:
+        doc = view(record, max_lines)
+        if not keep_raw:
+            doc.raw = ""
+    except Exception:
+        doc = None
+    return _input_order(position, record), doc
+
+
+def _input_order(position: int, record: dict) -> tuple:
     """Where a sampled record was in the input (file, line or row), then where it was in the outputs."""
-    position, record = entry
     try:
         where = prox_metadata(record).source
         number = re.search(r"\d+", str(where.get("where", "")))

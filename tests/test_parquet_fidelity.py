@@ -14,23 +14,13 @@ import pyarrow.parquet as pq
 from datatrove.data import Document
 from typer.testing import CliRunner
 
+from corpora import article, write_jsonl
 from prox.cli import app
 from prox.pipeline import RefineJob
 from prox.pipeline.output import WriteOutputs
 from prox.records import JSON_FIELDS, Record, read_file
 
 runner = CliRunner()
-BODY = ("The river town kept its old stone bridge after the flood because the builders had set it on bedrock. "
-        "Engineers who surveyed it a century later found the arches had barely moved and the mortar was sound. ")
-
-
-def article(i: int) -> str:
-    return "\n".join([f"Story {i}: the bridge", BODY * 3, BODY * 2, "Share on Facebook"])
-
-
-def write_jsonl(path: Path, records) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    return path
 
 
 def read_run(folder: Path, kind: str = "kept") -> dict[str, dict]:

@@ -17,21 +17,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from corpora import article, write_jsonl
 from prox.cli import app
 
 runner = CliRunner()
-BODY = ("The river town kept its old stone bridge after the flood because the builders had set it on bedrock. "
-        "Engineers who surveyed it a century later found the arches had barely moved and the mortar was sound. ")
-
-
-def article(i: int) -> str:
-    return "\n".join([f"Story {i}: the bridge", BODY * 3, BODY * 2, "Share on Facebook"])
-
-
-def write_jsonl(path: Path, records) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    return path
 
 
 def corpus(path: Path, count: int = 20, start: int = 0, numbered: bool = False) -> Path:

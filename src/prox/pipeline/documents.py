@@ -14,7 +14,8 @@ from prox.records import mend
 PROX = "prox"
 INTERNAL = ("position", "offset", "id")  # task-stream bookkeeping, and the input's id (written back in its place)
 # what a refine run writes into a record: an input's own values of these are kept apart (``input_fields``)
-WRITTEN_FIELDS = ("raw_content", "doc_program", "chunk_program", "drop_probability", "doc_rule", PROX)
+STORED_PROGRAMS = ("doc_program", "chunk_program", "drop_probability", "doc_rule")  # what the writers store
+WRITTEN_FIELDS = ("raw_content", *STORED_PROGRAMS, PROX)
 STAGES = ("doc", "chunk")
 
 

@@ -18,7 +18,7 @@ from datatrove.pipeline.readers.base import BaseReader
 from datatrove.utils.logging import logger
 
 from prox.pipeline.checkpoints import Checkpoints
-from prox.pipeline.documents import PROX, state
+from prox.pipeline.documents import PROX, DocState, state
 from prox.records import Blank, Record, Rejected, expand, file_size, read_file
 from prox.writers.errors import describe
 
@@ -153,8 +153,8 @@ def split_fields(data: dict, set_aside: Sequence[str] = ()) -> tuple[dict, dict]
     Top-level fields join ``metadata`` (datatrove's layout), but never over one of its own: a top-level ``url`` beside
     ``metadata.url`` is kept apart. So are the fields the run writes itself (``set_aside``) and a user's field named
     ``prox`` (prox's state lives there). What is kept apart goes to ``metadata.prox.input_fields``, as it came. The
-    trace of a record prox wrote (``prox execute`` reads them) is made again, its ``input_fields`` carried on."""
-    data = dict(data)
+    trace of a record prox wrote (``prox execute`` reads them) is made again, its ``input_fields`` carried on.
+    ``data`` is the caller's own copy: its ``metadata`` is taken out of it."""
     metadata = data.pop("metadata", None)
     metadata = dict(metadata) if isinstance(metadata, dict) else ({} if metadata is None else {"metadata": metadata})
     apart: dict = {}
@@ -178,14 +178,8 @@ def split_fields(data: dict, set_aside: Sequence[str] = ()) -> tuple[dict, dict]
 
 def _trace(value) -> Optional[dict]:
     """``metadata.prox`` as the trace prox writes (a Parquet output holds it as JSON text), or None for a user's field."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return None
-    if isinstance(value, dict) and "reason" in value and isinstance(value.get("input_fields", {}), dict):
-        return value
-    return None
+    trace = DocState.of_record({"metadata": {PROX: value}}).data
+    return trace if "reason" in trace and isinstance(trace.get("input_fields", {}), dict) else None
 
 
 def _id_text(value) -> str:

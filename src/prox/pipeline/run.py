@@ -42,6 +42,7 @@ HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "docs_per_ste
 # writer options that change only speed or access, never a program
 WRITER_LOGISTICS = ("prompts_per_batch", "max_batch_tokens", "max_in_flight", "timeout", "max_retries", "backoff",
                     "cache", "api_key", "batch_size")
+UNREADABLE: dict = {}  # a run.json edited past reading, which --force starts over (compared by identity)
 SLICE_WAIT = 900  # seconds a driver of a slice of tasks waits for the drivers of the others to prepare (a model
 # loads while a driver prepares) or to sum up
 CHEAP_BACKENDS = ("heuristic", "student", "openai")  # built in milliseconds, or a client of a server: probed anywhere
@@ -142,15 +143,22 @@ class _Job:
         None for execute: it reads records prox wrote (their trace is made again, their kept-apart fields carried on)."""
         return ()
 
-    def check_settings(self, force: bool = False, files: Optional[list] = None) -> bool:
-        """Refuse to resume a folder written with other settings, or from other input files or models, naming what
-        differs (before anything is written or loaded); with ``force``, such a folder is to start over: True when its
-        outputs must be discarded. ``files``: the inputs as :func:`describe_files` gives them."""
+    def their_identity(self, force: bool) -> Optional[dict]:
+        """The folder's ``run.json`` (None when it has none); one edited past reading is refused, or with ``force`` is
+        :data:`UNREADABLE`: the folder starts over."""
         try:
-            theirs = read_identity(self.output)
-        except NotARunFolder:  # a run.json edited past reading: --force starts the folder over
+            return read_identity(self.output)
+        except NotARunFolder:
             if not force:
                 raise
+            return UNREADABLE
+
+    def check_settings(self, theirs: Optional[dict], force: bool = False, files: Optional[list] = None) -> bool:
+        """Refuse to resume a folder written with other settings, or from other input files or models, naming what
+        differs (before anything is written or loaded); with ``force``, such a folder is to start over: True when its
+        outputs must be discarded. ``files``: the inputs as :func:`describe_files` gives them; ``theirs``: the
+        folder's :meth:`their_identity`."""
+        if theirs is UNREADABLE:
             return True
         if theirs is None:
             return False
@@ -183,16 +191,12 @@ class _Job:
                 return True
         return bool(changed)
 
-    def owned_parts(self, force: bool, existing_folder: bool) -> list[str]:
+    def owned_parts(self, force: bool, existing_folder: bool, theirs: Optional[dict]) -> list[str]:
         """What this run owns in its folder: what its run created, or, in a folder with no run, what it may create."""
-        try:
-            identity = read_identity(self.output)
-        except NotARunFolder:  # a run.json edited past reading: refused, or with --force the folder starts over
-            if not force:
-                raise
+        if theirs is UNREADABLE:
             return owned(self.output, None)
-        if identity is not None:
-            return owned(self.output, identity)
+        if theirs is not None:
+            return owned(self.output, theirs)
         return self.claim_new_folder(force, existing_folder)
 
     def claim_new_folder(self, force: bool, existing_folder: bool) -> list[str]:
@@ -236,7 +240,7 @@ class _Job:
         from prox.pipeline.lock import FolderInUse, run_lock, tasks_running
 
         lock = run_lock(self.output)
-        wait = SLICE_WAIT if self.slice else 0  # the drivers of other slices hold it for moments only
+        wait = SLICE_WAIT if self.runs_a_slice else 0  # the drivers of other slices hold it for moments only
         try:
             if self._folder_exists():
                 lock.acquire(wait)  # a folder another run is writing is refused before any work
@@ -252,7 +256,7 @@ class _Job:
             self.record_settings(start_over, owns, files)
             self.retry_failed()
             self.files, self.sizes = [path for path, _, _ in files], [size for _, size, _ in files]
-            if self.slice:
+            if self.runs_a_slice:
                 lock.release()  # the drivers of the run's other slices prepare and run beside this one
             return self._run(progress, quiet, owns, lock)
         finally:
@@ -266,7 +270,7 @@ class _Job:
         return range(offset, self.tasks if count == -1 else min(self.tasks, offset + count))
 
     @property
-    def slice(self) -> bool:
+    def runs_a_slice(self) -> bool:
         return self.ranks != range(self.tasks)
 
     def prepare(self, force: bool, existing_folder: bool) -> tuple[list[str], bool, list]:
@@ -278,10 +282,11 @@ class _Job:
         if not files:
             raise FileNotFoundError(f"no readable input files in {', '.join(self.inputs)}")
         check_apart(self.inputs, files, self.output, RUN_PARTS)
-        owns = self.owned_parts(force, existing_folder)
+        theirs = self.their_identity(force)
+        owns = self.owned_parts(force, existing_folder, theirs)
         check_text_key(files, self.text_keys)
         described = describe_files(files)
-        start_over = self.check_settings(force, described)
+        start_over = self.check_settings(theirs, force, described)
         self.preflight()
         return owns, start_over, described
 

@@ -18,7 +18,7 @@ from datatrove.pipeline.base import PipelineStep
 
 from prox.engine import Engine
 
-from prox.pipeline.documents import state
+from prox.pipeline.documents import STORED_PROGRAMS, state
 from prox.program.parser import parse_program
 from prox.program.words import word_count
 from prox.program.stored import StoredPrograms, Thresholds, execute_stored, trace_summary
@@ -163,7 +163,7 @@ class WriteDocPrograms(_ProgramStep):
     def write(self, documents: list[Document]) -> list[list[Written]]:
         costs = []
         for document, written in zip(documents, self.engine.write_doc([d.text for d in documents])):
-            for stale in ("doc_program", "chunk_program", "drop_probability", "doc_rule"):  # an input's old programs
+            for stale in STORED_PROGRAMS:  # an input's old programs (a pipeline of the user's reads them)
                 document.metadata.pop(stale, None)
             document.metadata["doc_program"] = written.program
             if written.rule is not None:

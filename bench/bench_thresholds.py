@@ -69,7 +69,7 @@ def line_threshold(labels: str) -> None:
 
 
 def doc_threshold(labels: str, corpus: str) -> None:
-    from prox.adapt.labels import read_labelled
+    from prox.labels import read_labelled
     from prox.settings import STUDENT_WEB
     from prox.writers.student import StudentWriter
 

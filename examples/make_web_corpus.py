@@ -1011,7 +1011,7 @@ def build_wiki(doc: dict, rng: random.Random) -> tuple[str, str, str]:
     if rng.random() < 0.6:
         lines += ["See also [edit]"] + rng.sample(others, min(2, len(others)))
     lines += ["References [edit]"]
-    for i in range(1, rng.randrange(3, 6)):
+    for _ in range(1, rng.randrange(3, 6)):
         lines.append(f"^ {rng.choice(['Smith', 'Larsen', 'Moreau', 'Keller', 'Nakamura', 'Brennan'])}, "
                      f"{rng.choice(['A.', 'J.', 'M.', 'R.'])} ({rng.randrange(1960, 2021)}). "
                      f"{rng.choice(['A Short History', 'An Introduction', 'Selected Studies', 'Field Notes', 'Collected Essays'])}. "

@@ -104,7 +104,7 @@ def base_gguf() -> str:
 
 def derive(paths: dict, args, records_path: str) -> None:
     from prox.adapt.derive import doc_record, from_labelled
-    from prox.adapt.labels import read_labelled
+    from prox.labels import read_labelled
     from prox.writers.llamacpp_writer import gguf_tokenizer
 
     start = time.perf_counter()

@@ -32,7 +32,7 @@ SETS = (  # (file, kind, the raw set whose split decides, when the pages are its
 
 def training_splits(labels: str) -> dict:
     """Each set's training split, the extracted sets split as their raw pages are."""
-    from prox.adapt.labels import read_labelled
+    from prox.labels import read_labelled
 
     validation, train = {}, {}
     for name, kind, raw in SETS:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from prox import execute_chunk
 from prox.adapt.derive import align, chunk_records, from_labelled, from_pair
 from prox.adapt.evaluate import evaluate, writer_settings
-from prox.adapt.labels import LabelError, LabelledDoc, LabelledPage, LabelledSet, read_labelled
+from prox.labels import LabelError, LabelledDoc, LabelledPage, LabelledSet, read_labelled
 
 PAGE = ["Home | About | Contact", "How to prune roses [edit]", "Cut just above an outward-facing bud, at an angle.",
         "Remove dead wood first, then crossing stems.", "Share on Facebook", "Copyright © 2024 Garden Club"]
@@ -349,10 +349,10 @@ def test_model_trained_from_a_gguf_runs_in_llamacpp_with_the_same_programs(tmp_p
     """Fine-tuned from a GGUF, the output folder also holds model.gguf: llama.cpp and transformers agree on it."""
     pytest.importorskip("llama_cpp", reason="needs llama-cpp-python (the [llamacpp] extra)")
     pytest.importorskip("torch", reason="training needs torch")
-    import prox
     from conftest import smollm2_gguf
     from models import tiny_llama_gguf
 
+    import prox
     from prox.adapt.train import TrainConfig, train
 
     base = tiny_llama_gguf(tmp_path / "base.gguf", smollm2_gguf())

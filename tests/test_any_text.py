@@ -9,7 +9,8 @@ import pytest
 import prox
 from prox.program.words import word_units
 from prox.text.language import identify, sample
-from prox.writers.heuristic import HeuristicWriter, LineRules, table_row
+from prox.text.line_rules import LineRules, table_row
+from prox.writers.heuristic import HeuristicWriter
 
 WRITERS = ["heuristic", "student-web"]
 
@@ -135,9 +136,8 @@ def test_the_shipped_student_is_the_default_and_says_what_it_learned():
 
 
 def test_language_lands_in_the_metadata_and_the_card(tmp_path):
-    from typer.testing import CliRunner
-
     import yaml
+    from typer.testing import CliRunner
 
     from prox.cli import app
 
@@ -155,7 +155,7 @@ def test_language_lands_in_the_metadata_and_the_card(tmp_path):
 
 
 def test_the_same_pages_in_another_form_split_as_the_originals():
-    from prox.adapt.labels import LabelledDoc, LabelledSet
+    from prox.labels import LabelledDoc, LabelledSet
 
     raw = LabelledSet("raw", "docs", tuple(LabelledDoc(str(i), f"page {i}", True) for i in range(20)))
     extracted = LabelledSet("extracted", "docs", tuple(LabelledDoc(str(i), f"text {i}", True) for i in range(0, 20, 2)))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from prox.pipeline import RefineJob
+from prox.jobs import RefineJob
 from prox.report.card import FIGURES, command_line, hub_id, size_category, source_cards, write_card
 
 ARTICLE = ["Home | News | Sport | Contact", "Log in | Register",

@@ -3,8 +3,8 @@
 from collections import Counter
 
 import pytest
-
 from conftest import read_jsonl, shared_file
+
 from prox import chunk_document, execute_chunk, execute_doc
 
 

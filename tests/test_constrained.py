@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from prox import Normalize, RemoveLines, execute_chunk, parse_program
 from prox.constrain import ChunkAutomaton, DocAutomaton, StateMasks, Tracker, vocabulary
-from prox.writers.prompted import PromptedWriter
 from prox.text.chunker import Chunk, number_line
+from prox.writers.prompted import PromptedWriter
 
 
 def chunk_of(lines: list[str], first: int) -> Chunk:
@@ -90,13 +90,14 @@ def test_doc_constraint_and_budget(llama2_tokenizer):
 def test_tiny_random_model_writes_valid_programs_through_transformers(tmp_path, llama2_tokenizer):
     pytest.importorskip("torch", reason="needs torch (the [hf] extra)")
     from models import tiny_llama
+
     from prox.writers.transformers_writer import TransformersWriter
 
     folder = tiny_llama(tmp_path / "tiny", llama2_tokenizer, seed=3)
     writer = TransformersWriter(str(folder), chunk_answer_tokens=48, doc_answer_tokens=12, prompts_per_batch=4, dtype="fp32")
     rng = np.random.default_rng(0)
     chunks, contents = [], []
-    for k in range(6):
+    for _ in range(6):
         lines = [f"line {j} with \"quotes\" and \\ and [x]" if j % 2 else "ünïcode ✓ text " * (j + 1) for j in range(rng.integers(1, 6))]
         first = int(rng.integers(0, 1500))
         chunks.append(chunk_of(lines, first))

@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip("lightgbm", reason="the student needs LightGBM (the [distill] extra)")
 
+from conftest import read_jsonl, shared_file  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from conftest import read_jsonl, shared_file  # noqa: E402
 from prox import Refiner  # noqa: E402
 from prox.distill.sources import Examples, Page, from_annotations, from_run, gather  # noqa: E402
 from prox.distill.student import Student  # noqa: E402
@@ -103,7 +103,7 @@ def test_distill_learns_lines_and_docs_and_loads_by_folder(student_folder):
 
 
 def test_student_programs_store_p_drop_for_execute_to_redecide(student_folder, tmp_path):
-    from prox.pipeline import ExecuteJob, RefineJob
+    from prox.jobs import ExecuteJob, RefineJob
     from prox.program.stored import Thresholds
 
     items = pages(20, seed=4, spam=0.5)
@@ -134,7 +134,7 @@ def test_the_three_sources_reduce_to_the_same_examples(tmp_path):
 
 def test_distilled_from_a_heuristic_run_it_agrees_with_that_run_on_held_out_pages(tmp_path):
     """A student learns a writer from its run folder alone: it reproduces the run's line decisions."""
-    from prox.pipeline import RefineJob
+    from prox.jobs import RefineJob
 
     corpus = pages(300, seed=6, spam=0.15)
     train, held_out = corpus[:220], corpus[220:]
@@ -161,7 +161,7 @@ def agreement(folder: str, items: list[Page]) -> float:
 
 def test_distilled_from_a_heuristic_run_on_real_pages(tmp_path):
     """The same on CleanEval's real pages: trained on a run over 500 of them, judged on the other 239."""
-    from prox.pipeline import RefineJob
+    from prox.jobs import RefineJob
 
     records = read_jsonl(shared_file("labels/boilerplate_lines_dev.jsonl.gz"))
     items = [Page(tuple(r["lines"]), tuple(bool(k) for k in r["keep"])) for r in records]

@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from prox.cli import app
-from prox.pipeline.run import ExecuteJob
+from prox.jobs import ExecuteJob
 from prox.program.stored import Thresholds
 
 WORDS = " ".join(f"w{i}" for i in range(40))

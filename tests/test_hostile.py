@@ -7,7 +7,6 @@ traceback where a one-line error belongs.
 
 from __future__ import annotations
 
-import gzip
 import json
 import socket
 import sys
@@ -17,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from prox.cli import app
-from prox.program import execute_chunk, execute_doc, parse_program
+from prox.program import execute_chunk, parse_program
 from prox.program import parser as parser_module
 from prox.program.limits import MAX_LINE_NUMBER, MAX_PROGRAM_CHARS, growth_limit
 from prox.program.operations import RemoveLines

@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import read_jsonl, shared_file
+
 from prox.metrics import Confusion
 
 
@@ -16,7 +16,7 @@ def test_confusion_scores():
 def test_heuristic_line_quality_on_both_line_sets(name, macro, c4):
     """Regression guard for docs/benchmarks.md: the line rules hold on CleanEval (41% boilerplate) and Dragnet
     (76%) alike (macro F1 0.806 and 0.838; C4's line rule 0.656 and 0.727)."""
-    from prox.writers.heuristic import LineRules
+    from prox.text.line_rules import LineRules
 
     pages = read_jsonl(shared_file(f"labels/{name}"))
     scores = Confusion()
@@ -54,7 +54,7 @@ def test_heuristic_drops_name_the_rule_that_fired(tmp_path):
     import json
 
     from prox import Refiner
-    from prox.pipeline import RefineJob
+    from prox.jobs import RefineJob
 
     short = "A short note of a dozen words that says very little at all."
     assert Refiner(preset="heuristic").refine([short])[0].reason == "gopher_quality:gopher_short_doc"

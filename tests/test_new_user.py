@@ -77,7 +77,7 @@ def runs(tmp_path_factory):
     """The Quickstart corpus refined by the heuristic and by the default student."""
     from pathlib import Path
 
-    from prox.pipeline.run import RefineJob
+    from prox.jobs import RefineJob
 
     corpus = str(Path(__file__).parent.parent / "examples" / "web_corpus.jsonl")
     folder = tmp_path_factory.mktemp("runs")

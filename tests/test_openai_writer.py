@@ -1,12 +1,11 @@
-import os
 import time
 
 import pytest
+from conftest import smollm2_gguf
+from servers import FlakyServer, SlowServer
 
 import prox
 from prox.writers.openai_writer import OpenAIWriter
-from conftest import smollm2_gguf
-from servers import FlakyServer, SlowServer
 
 DOCS = ["A first document about rivers and bridges.", "FAIL this one always fails.", "HANG this one never answers.",
         "A fourth document about mills and flour."]

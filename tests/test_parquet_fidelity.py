@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from corpora import article, write_jsonl
 from datatrove.data import Document
 from typer.testing import CliRunner
 
-from corpora import article, write_jsonl
 from prox.cli import app
-from prox.pipeline import RefineJob
+from prox.jobs import RefineJob
 from prox.pipeline.output import WriteOutputs
 from prox.records import JSON_FIELDS, Record, read_file
 

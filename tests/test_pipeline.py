@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from prox.pipeline import RefineJob, SettingsChanged
+from prox.jobs import RefineJob
+from prox.pipeline import SettingsChanged
 
 BODY = [
     "The river town kept its old stone bridge after the flood of 1910 because the builders had set it on bedrock.",
@@ -71,7 +72,7 @@ def test_heuristic_run_writes_reference_layout_and_balances(tmp_path):
 
 
 def test_outputs_re_execute_with_prox_execute(tmp_path):
-    from prox.pipeline.run import ExecuteJob
+    from prox.jobs import ExecuteJob
     from prox.program.stored import Thresholds
 
     source = write_jsonl(tmp_path / "in.jsonl", [document(i) for i in range(5)])

@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from test_pipeline import document, write_jsonl
 
 
@@ -16,7 +15,7 @@ def test_a_model_run_shows_progress_before_its_first_commit(tmp_path, llama2_tok
     from models import tiny_llama
 
     import prox.pipeline.progress as run_progress
-    from prox.pipeline import RefineJob
+    from prox.jobs import RefineJob
 
     monkeypatch.setattr(run_progress, "EVERY_S", 0.0)  # every batch rewrites its file: the test sees each one
     folder = tiny_llama(tmp_path / "tiny", llama2_tokenizer)

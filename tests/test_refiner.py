@@ -1,9 +1,11 @@
 import pytest
 
 import prox
-from prox.writers import ModelUnavailable, make_writer
+from prox.errors import ModelUnavailable
 from prox.text.chunker import numbered_lines
-from prox.writers.heuristic import HeuristicWriter, LineRules
+from prox.text.line_rules import LineRules
+from prox.writers import make_writer
+from prox.writers.heuristic import HeuristicWriter
 
 ARTICLE = "\n".join(
     ["Home | News | Sport | Weather | Contact", "Menu", "Search", "Log in"]
@@ -106,7 +108,7 @@ def test_tiny_transformers_model_end_to_end(tmp_path, llama2_tokenizer):
 
 
 def test_unreachable_hub_model_fails_fast_in_one_line(monkeypatch):
-    from prox.writers.errors import ensure_loadable
+    from prox.models.hub import ensure_loadable
 
     monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from prox.pipeline import RefineJob
+from prox.jobs import RefineJob
 from prox.program.stored import Thresholds
 
 ARTICLE = ["Home | News | Sport | Contact", "Log in | Register",

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+from corpora import article, write_jsonl
 from typer.testing import CliRunner
 
-from corpora import article, write_jsonl
 from prox.cli import app
 
 runner = CliRunner()

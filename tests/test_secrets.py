@@ -66,9 +66,10 @@ def test_mask_text(text, expected):
 
 
 def test_error_messages_name_no_credential():
-    from prox.adapt.annotate import Teacher, TeacherUnreachable
-    from prox.writers.errors import describe
     from servers import free_port
+
+    from prox.adapt.annotate import Teacher, TeacherUnreachable
+    from prox.errors import describe
 
     assert describe(ValueError("cannot reach http://u:pw-secret@h/v1")) == "ValueError: cannot reach http://***@h/v1"
     teacher = Teacher("t", f"http://u:pw-secret@127.0.0.1:{free_port()}/v1", max_retries=0, timeout=1.0)
@@ -100,8 +101,8 @@ def test_the_cards_command_reads_secrets_from_the_environment_and_shows_the_rest
 
 
 def test_every_executor_writes_a_masked_executor_json(tmp_path):
+    from prox.jobs import RefineJob
     from prox.pipeline.executors import LocalExecutor, QuietExecutor, RayExecutor, SlurmExecutor
-    from prox.pipeline.run import RefineJob
 
     for executor, options in (("local", {}), ("slurm", {"partition": "p", "time": "1:00:00"})):
         job = RefineJob(["in.jsonl"], str(tmp_path / executor), executor=executor, executor_options=options,
@@ -126,9 +127,9 @@ def server():
 def test_no_secret_in_any_file_of_a_run(server, tmp_path):
     """A real refine through a server, then its report: no file but datatrove's executor.pik (absent here, a Slurm
     executor pickles itself for its tasks) holds a secret. The card's command keeps what is no secret."""
+    from conftest import shared_file
     from typer.testing import CliRunner
 
-    from conftest import shared_file
     from prox.cli import app
 
     source = tmp_path / "in.jsonl"

@@ -8,9 +8,10 @@ from typer.testing import CliRunner
 
 import prox
 from prox.cli import app
-from prox.pipeline.run import RefineJob
+from prox.jobs import RefineJob
 from prox.program.stored import Thresholds
-from prox.settings import Batching, Models, RefineSettings, backend_options
+from prox.settings import Batching, Models, RefineSettings
+from prox.writers.registry import backend_options
 
 runner = CliRunner()
 

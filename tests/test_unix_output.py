@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from test_pipeline import BODY, BOILERPLATE, document, write_jsonl
 
 PROX = [sys.executable, "-m", "prox.cli"]

@@ -12,8 +12,9 @@ def gpu_or_skip():
 
 def test_vllm_writer_end_to_end(tmp_path, llama2_tokenizer):
     gpu_or_skip()
-    import prox
     from models import tiny_llama
+
+    import prox
 
     folder = tiny_llama(tmp_path / "tiny", llama2_tokenizer)
     refiner = prox.Refiner(doc_model=str(folder), chunk_model=str(folder), backend="vllm",
@@ -26,6 +27,7 @@ def test_vllm_writer_end_to_end(tmp_path, llama2_tokenizer):
 def test_vllm_writer_constrains_programs_with_grammars(tmp_path, llama2_tokenizer):
     gpu_or_skip()
     from models import tiny_llama
+
     from prox import parse_program
     from prox.text.chunker import chunk_document
     from prox.writers.vllm_writer import VLLMWriter

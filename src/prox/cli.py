@@ -50,7 +50,7 @@ def command(*args, **kwargs):
     def decorate(function):
         @functools.wraps(function)
         def run(*a, **k):
-            from prox.writers.errors import ModelUnavailable, WriterFailed
+            from prox.errors import ModelUnavailable, WriterFailed
 
             try:
                 return function(*a, **k)
@@ -105,7 +105,7 @@ def execute(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on standard output (stats.json's figures) instead of a table."),
 ) -> None:
     """Execute the programs stored in records (metadata.doc_program / chunk_program) again, with chosen thresholds."""
-    from prox.pipeline.run import ExecuteJob
+    from prox.jobs import ExecuteJob
     from prox.program.stored import Thresholds
 
     job = ExecuteJob(inputs, output, text_key=text_key, limit=limit, tasks=tasks, workers=workers,
@@ -260,8 +260,8 @@ def refine(
     max_writer_errors: float = typer.Option(0.05, "--max-writer-errors", min=0.0, max=1.0, help="Exit with status 1 when the writers failed on more than this share of the documents read (they are kept unchanged, reason writer_error)."),
 ) -> None:
     """Refine a corpus: doc-level programs, chunk-level programs, execution; resumable and exact-once."""
+    from prox.jobs import RefineJob
     from prox.program.stored import Thresholds
-    from prox.pipeline.run import RefineJob
 
     job = RefineJob(
         inputs, output, preset=preset, doc_model=doc_model, chunk_model=chunk_model, backend=backend,
@@ -290,7 +290,7 @@ def summary(
 ) -> None:
     """Print (and rewrite stats.json for) a refine or execute run's figures, from its committed parts."""
     from prox.pipeline.folders import read_identity, require_run
-    from prox.pipeline.run import summarize
+    from prox.pipeline.summary import summarize
 
     command = require_run(output, what="a prox refine or prox execute run folder")
     if read_identity(output) is None and command == "execute":
@@ -378,8 +378,8 @@ def evaluate(
 
     from prox.adapt.evaluate import evaluate as score
     from prox.adapt.evaluate import writer_settings
-    from prox.adapt.labels import LabelError, read_labelled
-    from prox.writers.errors import ModelUnavailable
+    from prox.errors import ModelUnavailable
+    from prox.labels import LabelError, read_labelled
 
     if not lines and not docs:
         raise typer.BadParameter("give at least one --lines or --docs file")
@@ -444,7 +444,6 @@ def annotate(
 
     from prox.adapt.annotate import KeepRule, Teacher
     from prox.adapt.annotate import annotate as label
-
     from prox.progress import Display
 
     try:
@@ -480,10 +479,9 @@ def derive(
     import json
 
     from prox.adapt.derive import from_labelled, from_pair
-    from prox.adapt.labels import LabelError, read_labelled
-    from prox.records import Record, RecordWriter, read_records
-
+    from prox.labels import LabelError, read_labelled
     from prox.progress import Display
+    from prox.records import Record, RecordWriter, read_records
 
     counter = _load_tokenizer(tokenizer) if tokenizer else None
     counts = {"doc": 0, "chunk": 0}
@@ -510,7 +508,7 @@ def derive(
 
 
 def _load_tokenizer(name: str):
-    from prox.writers.errors import ensure_loadable
+    from prox.models.hub import ensure_loadable
 
     # a bad path fails in one line, before any hub retries
     ensure_loadable(name, what="tokenizer", offline="Offline: a local tokenizer folder (a model's, or one saved with "
@@ -542,7 +540,7 @@ def train(
     """Fine-tune a causal LM into a refining model (loss on program tokens, inference's exact prompts)."""
     from prox.adapt.train import TrainConfig, read_records
     from prox.adapt.train import train as fine_tune
-    from prox.writers.errors import ModelUnavailable
+    from prox.errors import ModelUnavailable
 
     try:
         config = TrainConfig(model, output, tuple(split_stages(stages)), epochs, max_steps, learning_rate, batch_size,
@@ -565,9 +563,9 @@ def distill(
     page_share: Optional[float] = typer.Option(None, help="Weight of line-labelled pages among the doc model's examples, as a share of the labelled documents' (default 0.5; 0: documents only)."),
 ) -> None:
     """Distill a fast student (LightGBM) from labels or from another writer's run: it writes ProX programs at rule speed."""
-    from prox.adapt.labels import LabelError
     from prox.distill.sources import gather
     from prox.distill.student import Student, too_few
+    from prox.labels import LabelError
     from prox.progress import Display
 
     try:

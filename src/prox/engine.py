@@ -12,12 +12,21 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from prox import progress
+from prox.errors import BUGS, ModelUnavailable, WriterFailed, describe
 from prox.program.executor import Trace, named_reason
 from prox.program.operations import Program
 from prox.program.stored import StoredPrograms, Thresholds, execute_stored
 from prox.text.chunker import Chunk, chunk_document, whole_document_chunk
 from prox.writers.base import ProgramWriter, Written
-from prox.writers.errors import PROBE_PAGE, WriterFailed, describe, isolated
+
+# a small web page every writer must write programs for before a run starts
+PROBE_PAGE = "\n".join([
+    "Home | News | Sport | Contact",
+    "Bridge reopens after flood repairs",
+    "The old stone bridge over the river reopened on Monday after three months of repairs to its arches.",
+    "Engineers replaced the mortar in two spans and reinforced the foundations against the next flood.",
+    "Copyright 2024 Example Media. All rights reserved.",
+])
 
 
 @dataclass(frozen=True)
@@ -152,3 +161,25 @@ class Engine:
         todo = [i for i, text in enumerate(texts) if self.passes(text, docs[i])] if self.chunk_writer is not None else []
         chunked = dict(zip(todo, self.write_chunks([texts[i] for i in todo]))) if todo else {}
         return [self.assemble(text, docs[i], *chunked.get(i, ((), None))) for i, text in enumerate(texts)]
+
+
+def isolated(work, items: list, failed) -> list:
+    """``work(items)``, one result per item; when the batch raises, ``work([item])`` for each item alone, and
+    ``failed(item, error)`` for an item that fails alone, so one bad item costs only itself. A model that
+    cannot be loaded at all (:class:`ModelUnavailable`) or a bug (``BUGS``) is no item's fault: it is raised."""
+    try:
+        return work(items)
+    except (ModelUnavailable, *BUGS):
+        raise
+    except Exception as error:
+        if len(items) == 1:
+            return [failed(items[0], error)]
+    results = []
+    for item in items:
+        try:
+            results += work([item])
+        except (ModelUnavailable, *BUGS):
+            raise
+        except Exception as error:
+            results.append(failed(item, error))
+    return results

@@ -135,7 +135,8 @@ def check_text_key(files: Iterable[str], keys: list[str], probe: int = TEXT_KEY_
     readable = (item for path in files for item in read_file(path) if isinstance(item, Record))
     seen: dict[str, None] = {}
     first, count = None, 0
-    for count, record in enumerate(islice(readable, probe), 1):
+    for record in islice(readable, probe):
+        count += 1
         if any(isinstance(record.data.get(key), str) for key in keys):
             return
         first = first or record.file

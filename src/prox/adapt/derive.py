@@ -18,8 +18,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from prox.program.stored import line_runs
 from prox.program.operations import Normalize, RemoveLines
+from prox.program.stored import line_runs
 from prox.text.chunker import chunk_document, whole_document_chunk
 
 MAX_NORMALIZE_CHARS = 60  # a longer in-line deletion is a rewrite, not noise
@@ -35,7 +35,7 @@ class Alignment:
 def align(raw: str, clean: str) -> Alignment:
     """Which raw lines to remove (and which small spans to delete) to get as close as possible to ``clean``."""
     raw_lines, clean_lines = raw.split("\n"), clean.split("\n")
-    matcher = difflib.SequenceMatcher(None, [l.strip() for l in raw_lines], [l.strip() for l in clean_lines], autojunk=False)
+    matcher = difflib.SequenceMatcher(None, [line.strip() for line in raw_lines], [line.strip() for line in clean_lines], autojunk=False)
     removed: set[int] = set()
     normalizations: list[Normalize] = []
     unmatched = 0

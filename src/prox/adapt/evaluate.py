@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Sequence
 
-from prox.adapt.labels import LabelledSet
+from prox.labels import LabelledSet
 from prox.metrics import Confusion
 from prox.program.parser import parse_program
 from prox.refiner import Refiner, RefineResult

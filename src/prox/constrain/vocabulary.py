@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BYTE_TOKEN = re.compile(r"^<0x([0-9A-Fa-f]{2})>$")
 

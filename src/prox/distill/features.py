@@ -18,7 +18,7 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from prox.writers.heuristic import TERMINAL, LineRules, table_row
+from prox.text.line_rules import TERMINAL, LineRules, table_row
 
 LIST_MARK = re.compile(r"^\s*([-*•·»>]|\d+[.)]|[a-z][.)])\s")
 CAPITALIZED = re.compile(r"(?<!\S)[A-Z]")

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from prox.adapt.labels import LabelError, read_labelled
+from prox.labels import LabelError, read_labelled
 from prox.program.executor import execute_doc
 from prox.program.operations import RemoveLines
 from prox.program.parser import parse_program
@@ -58,7 +58,7 @@ class Examples:
 
 
 def from_labelled(items: Iterable, source: str = "labels") -> Examples:
-    """Examples from :class:`~prox.adapt.labels.LabelledPage` / ``LabelledDoc`` items."""
+    """Examples from :class:`~prox.labels.LabelledPage` / ``LabelledDoc`` items."""
     examples = Examples()
     for item in items:
         if hasattr(item, "lines"):

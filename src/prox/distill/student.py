@@ -20,8 +20,8 @@ import numpy as np
 from prox.distill.features import DOC_FEATURES, LINE_FEATURES, SLICE, doc_features, line_feature_slices, line_features
 from prox.distill.model_file import check_model_file
 from prox.distill.sources import Doc, Examples, Page
-from prox.writers.student import MANIFEST
 
+MANIFEST = "student.json"  # the file that makes a folder a student
 KIND = "prox-student"
 VERSION = 2  # 2: table rows, words of any script and wrapped prose in the features; doc languages
 LINE_PARAMS = {  # chosen on CleanEval -> Dragnet and back (docs/benchmarks.md); deterministic on any machine
@@ -187,6 +187,11 @@ class Student:
                                  f"({str(exc).strip().splitlines()[-1][:200]}); distill it again") from None
         return cls(models["line_model"], models["doc_model"], float(manifest["line_threshold"]),
                    float(manifest["doc_threshold"]), manifest.get("training", {}), tuple(manifest.get("doc_languages") or ()))
+
+
+def is_student(folder: str) -> bool:
+    """Whether ``folder`` is a ``prox distill`` student (checked without loading a model)."""
+    return os.path.isfile(os.path.join(folder, MANIFEST))
 
 
 def too_few(info: dict) -> list[str]:

@@ -37,7 +37,7 @@ def about(folder: str) -> dict:
 
 def base_model(folder: str) -> str:
     """The base model an adapter applies to: a file of an installed package, a path or a hub id."""
-    from prox.writers.errors import ModelUnavailable
+    from prox.errors import ModelUnavailable
 
     base = about(folder).get("base")
     if isinstance(base, dict):

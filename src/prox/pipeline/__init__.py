@@ -1,4 +1,6 @@
-"""Refining corpora with datatrove: public pipeline steps, and the resumable job behind ``prox refine``.
+"""Refining corpora with datatrove: public pipeline steps, and what a resumable run folder is made of.
+
+The jobs behind ``prox refine`` and ``prox execute`` that wire them up are :mod:`prox.jobs`.
 
 The steps drop into any datatrove pipeline::
 
@@ -7,13 +9,14 @@ The steps drop into any datatrove pipeline::
 """
 
 from prox.pipeline.checkpoints import Checkpoints
+from prox.pipeline.folders import SettingsChanged
 from prox.pipeline.output import WriteOutputs
 from prox.pipeline.reader import ReadRecords
-from prox.pipeline.run import ExecuteJob, RefineJob, SettingsChanged, summarize
 from prox.pipeline.stats import RunStats
 from prox.pipeline.steps import ExecutePrograms, WriteChunkPrograms, WriteDocPrograms
+from prox.pipeline.summary import summarize
 
 __all__ = [
-    "Checkpoints", "ExecuteJob", "ExecutePrograms", "ReadRecords", "RefineJob", "RunStats", "SettingsChanged",
+    "Checkpoints", "ExecutePrograms", "ReadRecords", "RunStats", "SettingsChanged",
     "WriteChunkPrograms", "WriteDocPrograms", "WriteOutputs", "summarize",
 ]

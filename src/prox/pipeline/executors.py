@@ -1,4 +1,4 @@
-"""datatrove's executors, writing ``logs/executor.json`` with secrets masked.
+"""datatrove's executors for a run (local, Slurm, Ray), writing ``logs/executor.json`` with secrets masked.
 
 datatrove serializes the whole pipeline, writer options included (an ``api_key``, a ``base_url`` with a password),
 into ``logs/executor.json`` for people to read; these executors write it through :func:`prox.masking.mask`.
@@ -17,6 +17,8 @@ from datatrove.executor.slurm import SlurmPipelineExecutor
 
 from prox.masking import mask
 from prox.pipeline.quiet import QuietLocalExecutor
+
+EXECUTORS = ("local", "slurm", "ray")
 
 
 class MaskedJSON:
@@ -42,3 +44,24 @@ class SlurmExecutor(MaskedJSON, SlurmPipelineExecutor):
 
 class RayExecutor(MaskedJSON, RayPipelineExecutor):
     """datatrove's Ray executor."""
+
+
+def build_executor(pipeline: list, executor: str, tasks: int, workers: int, logging_dir: str, options: dict,
+                   quiet: bool = False, name: str = "prox"):
+    """The datatrove executor of a run's ``pipeline``; ``options`` are the executor's own (Slurm's partition and time,
+    ``ray_init``, a local ``start_method``)."""
+    if executor == "local":
+        executor_class = QuietExecutor if quiet else LocalExecutor
+        return executor_class(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir,
+                              start_method=options.pop("start_method", "spawn"), **options)
+    if executor == "ray":
+        import ray
+
+        if not ray.is_initialized():
+            ray.init(**options.pop("ray_init", {}))
+        return RayExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir, **options)
+    missing = {"partition", "time"} - set(options)
+    if missing:
+        raise ValueError(f"the slurm executor needs {', '.join(sorted(missing))} (--slurm-partition, --slurm-time)")
+    return SlurmExecutor(pipeline, tasks=tasks, workers=workers if workers > 1 else -1, logging_dir=logging_dir,
+                         job_name=options.pop("job_name", name), **options)

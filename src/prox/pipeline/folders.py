@@ -47,7 +47,7 @@ def read_identity(folder: str) -> Optional[dict]:
     if not isinstance(data, dict):
         raise NotARunFolder(f"{folder}: {RUN_FILE} holds {type(data).__name__}, not the run's settings; it was edited "
                             "(rerun with --force to start over)")
-    from prox.settings import fits
+    from prox.writers.registry import fits
 
     for key, hint in IDENTITY_TYPES.items():
         if key in data and not fits(data[key], hint):

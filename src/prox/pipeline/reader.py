@@ -17,10 +17,10 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers.base import BaseReader
 from datatrove.utils.logging import logger
 
+from prox.errors import describe
 from prox.pipeline.checkpoints import Checkpoints
 from prox.pipeline.documents import PROX, DocState, state
 from prox.records import Blank, Record, Rejected, expand, file_size, read_file
-from prox.writers.errors import describe
 
 
 class ReadRecords(BaseReader):

@@ -16,16 +16,15 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
-from prox.engine import Engine
-
+from prox.engine import Engine, isolated
+from prox.errors import describe
 from prox.pipeline.documents import STORED_PROGRAMS, state
 from prox.program.parser import parse_program
-from prox.program.words import word_count
 from prox.program.stored import StoredPrograms, Thresholds, execute_stored, trace_summary
+from prox.program.words import word_count
+from prox.settings import DEFAULT_PRESET
 from prox.text.language import UNKNOWN, identify
 from prox.writers.base import ProgramWriter, Written
-from prox.writers.errors import describe, isolated
-from prox.settings import DEFAULT_PRESET
 
 if TYPE_CHECKING:
     from prox.settings import RefineSettings

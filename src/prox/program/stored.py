@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
-from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS, ExecutionResult, execute_chunk, execute_doc, named_reason
+from prox.program.executor import (
+    DROP_FRACTION,
+    ERROR_LIMIT,
+    SHORT_WORDS,
+    ExecutionResult,
+    execute_chunk,
+    execute_doc,
+    named_reason,
+)
 
 
 @dataclass(frozen=True)

@@ -479,3 +479,24 @@ def _read_json(path: str) -> Optional[dict]:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def write_dataset_card(output: str) -> None:
+    """The card a finished run writes, ``OUTPUT/README.md``, so the folder publishes as a dataset. A README that prox
+    did not write is left alone (:func:`~prox.pipeline.folders.check_ours`); a card that cannot be written is a
+    warning, never a failed run (``prox card`` writes it again)."""
+    import logging
+
+    from prox.pipeline.folders import NotOurs, check_ours
+
+    path = f"{output}/README.md"
+    try:
+        try:
+            check_ours(output, "README.md")
+        except NotOurs as exc:
+            logging.getLogger("prox").warning("%s", exc)
+            return
+        write_card(output)
+    except Exception as exc:  # noqa: BLE001 - the outputs are complete; only their description failed
+        logging.getLogger("prox").warning("could not write the dataset card %s: %s: %s (prox card %s retries)",
+                                          path, type(exc).__name__, exc, output)

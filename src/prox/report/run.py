@@ -10,9 +10,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
+from prox.program.words import word_count
 from prox.records import Record, expand, read_records
 from prox.report.diff import DocView, prox_metadata, source_of, view
-from prox.program.words import word_count
 
 KINDS = ("kept", "dropped")
 MAX_REJECTED = 50  # rejected records kept to show; all are counted

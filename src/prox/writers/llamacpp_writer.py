@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from prox.errors import ModelUnavailable
 from prox.text.prompts import Prompt
-from prox.writers.errors import ModelUnavailable
 from prox.writers.prompted import Generation, PromptedWriter
 
 

@@ -16,10 +16,10 @@ from prox import progress
 from prox.constrain.automaton import ChunkAutomaton, DocAutomaton
 from prox.constrain.tracker import StateMasks
 from prox.constrain.vocabulary import vocabulary
+from prox.errors import BUGS
 from prox.text.chunker import MAX_CHUNK_TOKENS, Chunk, numbered_lines
 from prox.text.prompts import MAX_DOC_PROMPT_TOKENS, Prompt, chunk_prompts, doc_prompts
 from prox.writers.base import CHUNK_MAX_NEW_TOKENS, DOC_MAX_NEW_TOKENS, Written, length_batches
-from prox.writers.errors import BUGS
 
 
 class Generation(NamedTuple):

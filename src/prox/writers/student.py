@@ -10,7 +10,6 @@ are dropped only when too little content is left, so no page is dropped for its 
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from typing import Optional, Sequence
 
@@ -18,15 +17,8 @@ from prox.program.operations import RemoveLines
 from prox.program.words import word_units
 from prox.text.chunker import Chunk, numbered_lines
 from prox.text.language import rules_language
-from prox.writers.heuristic import MIN_CONTENT_UNITS, teaser_normalizations
 from prox.writers.base import Written
-
-MANIFEST = "student.json"  # the file that makes a folder a student
-
-
-def is_student(folder: str) -> bool:
-    """Whether ``folder`` is a ``prox distill`` student (checked without loading anything heavy)."""
-    return os.path.isfile(os.path.join(folder, MANIFEST))
+from prox.writers.heuristic import MIN_CONTENT_UNITS, teaser_normalizations
 
 
 class StudentWriter:

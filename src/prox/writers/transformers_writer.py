@@ -63,8 +63,9 @@ def load_model(model: str, dtype: str = "auto", device: str | None = None):
     except ImportError as exc:
         raise ImportError(f"the transformers backend needs torch ({exc}): pip install 'prox-refine[hf]'") from None
 
+    from prox.errors import ModelUnavailable
     from prox.models import is_adapter
-    from prox.writers.errors import ModelUnavailable, ensure_loadable
+    from prox.models.hub import ensure_loadable
 
     ensure_loadable(model)
     if is_adapter(model):

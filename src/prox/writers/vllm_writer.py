@@ -24,7 +24,7 @@ def engine(model: str, **engine_options: Any):
     """One vLLM engine per (model, options) for the life of the process."""
     key = (model, tuple(sorted(engine_options.items())))
     if key not in _ENGINES:
-        from prox.writers.errors import ensure_loadable
+        from prox.models.hub import ensure_loadable
 
         ensure_loadable(model)
         try:

@@ -9,12 +9,14 @@ re-executes the programs stored in records with other thresholds, without a mode
 
 from __future__ import annotations
 
-import json
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
 
+from prox.masking import mask
+from prox.pipeline.documents import WRITTEN_FIELDS
+from prox.pipeline.executors import EXECUTORS, build_executor
 from prox.pipeline.folders import (
     RUN_PARTS,
     NotARunFolder,
@@ -26,23 +28,15 @@ from prox.pipeline.folders import (
     read_identity,
     write_identity,
 )
-from prox.masking import mask
-from prox.pipeline.documents import WRITTEN_FIELDS
+from prox.pipeline.identity import UNREADABLE, comparable
 from prox.pipeline.inputs import InputsChanged, changes
-from prox.pipeline.stats import RunStats
+from prox.pipeline.summary import committed, record_invocation, summarize
 from prox.program.stored import Thresholds
+from prox.report.card import write_dataset_card
 from prox.settings import DEFAULT_PRESET
 
-__all__ = ["ExecuteJob", "RefineJob", "SettingsChanged", "summarize"]
+__all__ = ["ExecuteJob", "RefineJob", "SettingsChanged"]
 
-EXECUTORS = ("local", "slurm", "ray")
-# how to run, not what comes out: a rerun may change these freely (the inputs are compared as the files they name)
-HOW_TO_RUN = ("output", "workers", "executor", "executor_options", "docs_per_step", "batch_size", "inputs", "input_files",
-              "owns")
-# writer options that change only speed or access, never a program
-WRITER_LOGISTICS = ("prompts_per_batch", "max_batch_tokens", "max_in_flight", "timeout", "max_retries", "backoff",
-                    "cache", "api_key", "batch_size")
-UNREADABLE: dict = {}  # a run.json edited past reading, which --force starts over (compared by identity)
 SLICE_WAIT = 900  # seconds a driver of a slice of tasks waits for the drivers of the others to prepare (a model
 # loads while a driver prepares) or to sum up
 CHEAP_BACKENDS = ("heuristic", "student", "openai")  # built in milliseconds, or a client of a server: probed anywhere
@@ -100,26 +94,8 @@ class _Job:
         return [reader, *self.steps(), output]
 
     def build_executor(self):
-        logging_dir = f"{self.output}/logs"
-        pipeline = self.pipeline()
-        options = dict(self.executor_options)
-        from prox.pipeline.executors import LocalExecutor, QuietExecutor, RayExecutor, SlurmExecutor
-
-        if self.executor == "local":  # prox's executors write logs/executor.json with secrets masked
-            executor_class = QuietExecutor if getattr(self, "quiet", False) else LocalExecutor
-            return executor_class(pipeline, tasks=self.tasks, workers=self.workers, logging_dir=logging_dir,
-                                  start_method=options.pop("start_method", "spawn"), **options)
-        if self.executor == "ray":
-            import ray
-
-            if not ray.is_initialized():
-                ray.init(**options.pop("ray_init", {}))
-            return RayExecutor(pipeline, tasks=self.tasks, workers=self.workers, logging_dir=logging_dir, **options)
-        missing = {"partition", "time"} - set(options)
-        if missing:
-            raise ValueError(f"the slurm executor needs {', '.join(sorted(missing))} (--slurm-partition, --slurm-time)")
-        return SlurmExecutor(pipeline, tasks=self.tasks, workers=self.workers if self.workers > 1 else -1,
-                             logging_dir=logging_dir, job_name=options.pop("job_name", f"prox-{self.command}"), **options)
+        return build_executor(self.pipeline(), self.executor, self.tasks, self.workers, f"{self.output}/logs",
+                              dict(self.executor_options), quiet=getattr(self, "quiet", False), name=f"prox-{self.command}")
 
     # --- running ------------------------------------------------------------------------------------
     def settings(self) -> dict:
@@ -131,7 +107,7 @@ class _Job:
 
     def identity(self) -> dict:
         """The settings that shape the outputs: a resumed run must have the same ones (its models' files too)."""
-        return {**_identity(self.settings()), "model_files": self.model_files()}
+        return {**comparable(self.settings()), "model_files": self.model_files()}
 
     def model_files(self) -> dict:
         """A fingerprint of each local model file or folder the run loads (none, for execute)."""
@@ -168,7 +144,7 @@ class _Job:
         mine = self.identity()
         if "model_files" not in theirs:  # a run made before prox fingerprinted models
             del mine["model_files"]
-        changed = differences(_identity(theirs), mine)
+        changed = differences(comparable(theirs), mine)
         if "input_files" in theirs and files is not None:
             moved = changes(theirs["input_files"], files)
             if moved and not force:
@@ -365,8 +341,8 @@ class RefineJob(_Job):
         built here are the ones the tasks use when they run in this process). Where the tasks run elsewhere (Slurm,
         Ray, several local workers) a model is not loaded here too, but rules, students and servers are probed."""
         from prox.engine import Engine
+        from prox.models.hub import ensure_loadable
         from prox.pipeline.steps import PROCESS_WRITERS
-        from prox.writers.errors import ensure_loadable
 
         settings = self.refine_settings
         in_process = self.executor == "local" and self.workers == 1
@@ -439,117 +415,6 @@ class ExecuteJob(_Job):
 
 LEGACY_EXECUTE_FILES = ("kept.jsonl", "kept.parquet", "dropped.jsonl", "dropped.parquet", "rejected.jsonl", "stats.json",
                         "run.json", "report.html")
-
-
-def _identity(settings: dict) -> dict:
-    identity = {k: v for k, v in settings.items() if k not in HOW_TO_RUN}
-    options = dict(identity.get("writer_options") or {})
-    if identity.get("command", "refine") == "refine":
-        # runs made before the typed settings kept scoring and its threshold among the writer options
-        if options.pop("doc_mode", "generate") == "score":
-            identity["score"] = True
-        threshold = options.pop("drop_threshold", None)
-        thresholds = dict(identity.get("thresholds") or {})
-        if identity.get("score") and threshold not in (None, 0.5):  # at 0.5 the program decides alike
-            thresholds.setdefault("drop_threshold", threshold)
-        thresholds.setdefault("drop_threshold", None)
-        identity["thresholds"] = thresholds
-        if options.get("constrained") is True:
-            del options["constrained"]  # the default, now passed only when turned off
-        identity.setdefault("score", False)
-    identity["writer_options"] = {k: v for k, v in options.items() if k not in WRITER_LOGISTICS}
-    return identity
-
-
-def summarize(output: str, seconds: Optional[float] = None) -> dict:
-    """The run's figures from its committed parts (exact across resumes) and its invocations' times
-    (``logs/invocations.jsonl``): ``seconds`` and ``docs_per_second`` are the run's, over all its invocations, so a
-    resume that found nothing to do publishes the run's figures, not its own; ``last_invocation`` says what the last
-    one added. Also written to stats.json. ``seconds``: the run's, for a run with no record of its invocations."""
-    import fsspec
-
-    from prox.pipeline.checkpoints import Checkpoints
-
-    stats = RunStats.merge(Checkpoints(f"{output}/checkpoints").parts())
-    runs = invocations(output)
-    total = sum(r["seconds"] for r in runs) if runs else seconds
-    summary = stats.summary(total)
-    if runs:
-        last = runs[-1]
-        summary.update(invocations=len(runs), started=runs[0]["started"], finished=last["finished"], last_invocation={
-            "seconds": last["seconds"], "documents": last["documents"],
-            "docs_per_second": round(last["documents"] / last["seconds"], 3) if last["seconds"] else None})
-    with fsspec.open(f"{output}/stats.json", "w", auto_mkdir=True) as handle:
-        json.dump(summary, handle, indent=2)
-    return summary
-
-
-def write_dataset_card(output: str) -> None:
-    """The run's Hugging Face dataset card, ``OUTPUT/README.md`` (:mod:`prox.report.card`), so the folder
-    publishes as a dataset. A README that prox did not write is left alone (:func:`check_ours`); a card that cannot
-    be written is a warning, never a failed run (``prox card`` writes it again)."""
-    import logging
-
-    from prox.pipeline.folders import NotOurs, check_ours
-    from prox.report.card import write_card
-
-    path = f"{output}/README.md"
-    try:
-        try:
-            check_ours(output, "README.md")
-        except NotOurs as exc:
-            logging.getLogger("prox").warning("%s", exc)
-            return
-        write_card(output)
-    except Exception as exc:  # noqa: BLE001 - the outputs are complete; only their description failed
-        logging.getLogger("prox").warning("could not write the dataset card %s: %s: %s (prox card %s retries)",
-                                          path, type(exc).__name__, exc, output)
-
-
-def committed(output: str) -> int:
-    """Documents read by the committed parts so far."""
-    from prox.pipeline.checkpoints import Checkpoints
-
-    return RunStats.merge(Checkpoints(f"{output}/checkpoints").parts()).read
-
-
-INVOCATIONS = "logs/invocations.jsonl"
-
-
-def record_invocation(output: str, started: float, seconds: float, documents: int) -> None:
-    """Append one invocation (when, how long, how many documents it added) to the run's record."""
-    import fsspec
-
-    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))  # noqa: E731
-    line = {"started": stamp(started), "finished": stamp(started + seconds), "seconds": round(seconds, 3), "documents": documents}
-    path = f"{output}/{INVOCATIONS}"
-    fs, _, (root,) = fsspec.get_fs_token_paths(path)
-    previous = fs.cat_file(root).decode() if fs.exists(root) else ""  # object stores cannot append: rewrite it
-    with fsspec.open(path, "w", auto_mkdir=True) as handle:
-        handle.write(previous + json.dumps(line) + "\n")
-
-
-def invocations(output: str) -> list[dict]:
-    import fsspec
-
-    fs, _, (root,) = fsspec.get_fs_token_paths(f"{output}/{INVOCATIONS}")
-    if not fs.exists(root):
-        return []
-    runs = []
-    for line in fs.cat_file(root).decode("utf-8", "replace").splitlines():
-        try:
-            run = json.loads(line)
-        except ValueError:
-            continue  # a line cut by a kill: the others still count
-        if _is_invocation(run):  # a line edited out of shape counts as one cut
-            runs.append(run)
-    return runs
-
-
-def _is_invocation(run) -> bool:
-    number = lambda value: isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0  # noqa: E731
-    return (isinstance(run, dict) and number(run.get("seconds")) and isinstance(run.get("documents"), int)
-            and number(run["documents"]) and isinstance(run.get("started"), str) and isinstance(run.get("finished"), str))
 
 
 def _clear(folder: str) -> None:

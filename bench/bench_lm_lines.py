@@ -62,6 +62,8 @@ def smollm2():
 def chunks_of(lines, tokenizer, chunk_tokens: int, page_tokens: int) -> list[list[int]]:
     """Line indexes per chunk: numbered lines packed greedily within ``chunk_tokens`` (a longer line alone),
     stopping at ``page_tokens`` for the page."""
+    if not lines:
+        return []
     counts = [len(ids) for ids in tokenizer([f"[{i:03d}]{line}\n" for i, line in enumerate(lines)], add_special_tokens=False)["input_ids"]]
     chunks, current, total, page = [], [], 0, 0
     for i, n in enumerate(counts):
@@ -104,6 +106,8 @@ def hidden_states(model, tokenizer, lines, chunks, layers) -> np.ndarray:
             if len(inside) == 0:  # a line cut off by truncation: the last token there is
                 inside = np.array([len(ends) - 1])
             rows.append(np.concatenate([np.concatenate([s[inside].mean(0), s[inside[-1]]]) for s in states]))
+    if not rows:
+        return np.zeros((0, 2 * len(layers) * model.config.hidden_size), np.float16)
     return np.stack(rows).astype(np.float16)
 
 

@@ -69,9 +69,9 @@ def test_batching_has_four_names_and_checks_them():
     with pytest.raises(ValueError, match="docs_per_step must be a positive whole number"):
         Batching(docs_per_step=0)
     settings = RefineSettings.of("heuristic", docs_per_step=8, prompts_per_batch=4, judge="page")
-    assert settings.batching.docs_per_step == 8 and settings.writer_options("doc") == {"judge": "page"}
+    assert settings.batching.docs_per_step == 8 and settings.writer("doc").options == {"judge": "page"}
     model = RefineSettings(Models(None, "some/model", backend="openai"), ("doc",), Batching(prompts_per_batch=4), score=True)
-    assert model.writer_options("doc") == {"prompts_per_batch": 4, "chunk_tokens": 1500, "doc_mode": "score"}
+    assert model.writer("doc").options == {"prompts_per_batch": 4, "chunk_tokens": 1500, "doc_mode": "score"}
     assert model.writes_drop_probability()
     model.check_thresholds(Thresholds(drop_threshold=0.7))  # a scoring model writes P(drop): fine
     assert RefineSettings.of(None, "m", backend="openai", doc_mode="score").score  # the writers' spelling

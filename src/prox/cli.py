@@ -11,16 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from prox.errors import USER_ERRORS, UsageError
 from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS
 from prox.settings import DEFAULT_PRESET
+from prox.text.chunker import MAX_CHUNK_TOKENS
 
 app = typer.Typer(help="Refine pre-training corpora by programming every example (ProX).", no_args_is_help=True,
                   rich_markup_mode=None)  # click's plain help: wrapped, never cut, no markup read in "[hf]"
 console = Console(stderr=True)
-# what a user's mistake raises (a missing or unreadable file, a bad path, a bad value, a missing extra,
-# a model that cannot be loaded, a run folder that is not one): one line and exit status 2, never a traceback
-# (PROX_TRACEBACK=1 shows it)
-USER_ERRORS: tuple = (OSError, ValueError, ImportError)
 # the order of ``prox --help``: the main path first (refine, look at it, publish it), then making models
 COMMANDS = ("refine", "refine-text", "execute", "summary", "show", "report", "card", "evaluate", "annotate", "derive",
             "train", "distill", "chunk", "version")
@@ -44,17 +42,17 @@ def root(version: bool = typer.Option(False, "--version", callback=_print_versio
 
 
 def command(*args, **kwargs):
-    """``app.command``, with every user mistake reported in one line and exit status 2."""
+    """``app.command`` with the one error policy: a user's mistake (:data:`prox.errors.USER_ERRORS`: a bad setting or
+    value, a missing or unreadable file, a missing extra, a model that cannot load) is one line and exit status 2
+    (``PROX_TRACEBACK=1`` shows its traceback too); any other error is a bug: its traceback, exit status 1."""
     register = app.command(*args, **kwargs)
 
     def decorate(function):
         @functools.wraps(function)
         def run(*a, **k):
-            from prox.errors import ModelUnavailable, WriterFailed
-
             try:
                 return function(*a, **k)
-            except (*USER_ERRORS, ModelUnavailable, WriterFailed) as exc:
+            except USER_ERRORS as exc:
                 if os.environ.get("PROX_TRACEBACK"):  # for a bug report
                     raise
                 fail(exc)
@@ -85,24 +83,51 @@ def check_outcome(read: int, rejected: int, where: str, inputs: List[str] = ()) 
         fail(f"{where}: all {read:,} records were rejected (see {where}/rejected*){hint}", 1)
 
 
+OPTION_HELP = ("Backend option key=value (repeatable), e.g. base_url=..., dtype=bf16, or a batching setting: prompts_per_batch, "
+               "chunk_tokens, doc_answer_tokens, chunk_answer_tokens. An option the backend does not take is an error naming those it does.")
+
+# options several commands take: defined once, so a flag has one name, one meaning and one help text everywhere
+PRESET = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [smollm2]), web or math (the ProX models, from the hub).")
+DOC_MODEL = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file.")
+CHUNK_MODEL = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file.")
+BACKEND = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai.")
+STAGES = typer.Option("doc,chunk", help="Stages to run, comma-separated.")
+CONSTRAINED = typer.Option(True, "--constrained/--no-constrained", help="Constrained decoding (valid programs only).")
+SCORE = typer.Option(False, "--score", help="Doc stage by scoring P(drop) in one forward pass instead of generating.")
+DROP_THRESHOLD = typer.Option(None, help="Drop when P(drop) is at least this (--score, or a student).")
+DROP_FRACTION_OPTION = typer.Option(DROP_FRACTION, help="Drop a document when this share of its words was removed.")
+SHORT_WORDS_OPTION = typer.Option(SHORT_WORDS, help="Drop a document left with at most this many words.")
+ERROR_LIMIT_OPTION = typer.Option(ERROR_LIMIT, help="Keep a document unchanged when its chunk programs have this many errors.")
+WRITER_OPTIONS = typer.Option([], "--option", "-O", help=OPTION_HELP)
+FORMAT = typer.Option("jsonl", "--format", help="jsonl, jsonl.gz, jsonl.zst or parquet.")
+TASKS = typer.Option(1, help="Tasks the input files are shared among (one file is never split).")
+WORKERS = typer.Option(1, help="Tasks run at once.")
+CHECKPOINT_EVERY = typer.Option(1000, help="Commit outputs every N documents: a rerun redoes at most N per task.")
+RUN_PROGRESS = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it).")
+FORCE = typer.Option(False, "--force", help="When --output holds a run made with other settings or input files, discard its outputs and start over (only what the run created: other files in the folder are never touched).")
+EXISTING_FOLDER = typer.Option(False, "--existing-folder", help="Write into an --output folder that already holds other files; the run then owns, and ever deletes, only what it creates there.")
+SUMMARY_JSON = typer.Option(False, "--json", help="Print the summary as JSON on standard output (stats.json's figures) instead of a table.")
+CHUNK_TOKENS = typer.Option(MAX_CHUNK_TOKENS, "--chunk-tokens", "--max-chunk-tokens", help="Token budget of a chunk, in the tokenizer's tokens.")
+
+
 @command()
 def execute(
     inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst) or Parquet files, folders, globs or fsspec URLs: records with stored programs (a prox refine run's kept/ and dropped/)."),
     output: str = typer.Option(..., "--output", "-o", help="Run folder, as prox refine writes it: kept/, dropped/, rejected/ (when a record cannot be read), stats.json. Rerun the same command to resume."),
-    drop_fraction: float = typer.Option(DROP_FRACTION, help="Drop a document when this share of its words was removed."),
-    short_words: int = typer.Option(SHORT_WORDS, help="Drop a document left with at most this many words."),
-    error_limit: int = typer.Option(ERROR_LIMIT, help="Keep a document unchanged when its chunk programs have this many errors."),
+    drop_fraction: float = DROP_FRACTION_OPTION,
+    short_words: int = SHORT_WORDS_OPTION,
+    error_limit: int = ERROR_LIMIT_OPTION,
     drop_threshold: Optional[float] = typer.Option(None, help="Re-decide the doc stage from stored metadata.drop_probability. A document it keeps that the doc stage had dropped has no chunk program: it comes out unrefined, with reason kept_unrefined."),
     text_key: Optional[str] = typer.Option(None, help="Field with the original text (default: raw_content, else text)."),
-    output_format: str = typer.Option("jsonl", "--format", help="jsonl, jsonl.gz, jsonl.zst or parquet."),
+    output_format: str = FORMAT,
     limit: Optional[int] = typer.Option(None, help="Stop after this many records."),
-    tasks: int = typer.Option(1, help="Tasks the input files are shared among (one file is never split)."),
-    workers: int = typer.Option(1, help="Tasks run at once."),
-    checkpoint_every: int = typer.Option(1000, help="Commit outputs every N documents: a rerun redoes at most N per task."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
-    force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings or input files, discard its outputs and start over (only what the run created: other files in the folder are never touched)."),
-    existing_folder: bool = typer.Option(False, "--existing-folder", help="Write into an --output folder that already holds other files; the run then owns, and ever deletes, only what it creates there."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on standard output (stats.json's figures) instead of a table."),
+    tasks: int = TASKS,
+    workers: int = WORKERS,
+    checkpoint_every: int = CHECKPOINT_EVERY,
+    progress: Optional[bool] = RUN_PROGRESS,
+    force: bool = FORCE,
+    existing_folder: bool = EXISTING_FOLDER,
+    as_json: bool = SUMMARY_JSON,
 ) -> None:
     """Execute the programs stored in records (metadata.doc_program / chunk_program) again, with chosen thresholds."""
     from prox.jobs import ExecuteJob
@@ -141,9 +166,6 @@ def parse_options(pairs: List[str]) -> dict:
     return options
 
 
-OPTION_HELP = ("Backend option key=value (repeatable), e.g. base_url=..., dtype=bf16, or a batching setting: prompts_per_batch, "
-               "chunk_tokens, doc_answer_tokens, chunk_answer_tokens. An option the backend does not take is an error naming those it does.")
-
 
 def backend_options(pairs: List[str], constrained: bool = True) -> dict:
     """``-O`` options, with ``--no-constrained`` (passed only when asked: rules have no decoding to constrain)."""
@@ -160,17 +182,17 @@ def split_stages(stages: str) -> list[str]:
 @command("refine-text")
 def refine_text(
     path: str = typer.Argument("-", help="A text file holding one document, or - for standard input."),
-    preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [smollm2]), web or math (the ProX models, from the hub)."),
-    doc_model: Optional[str] = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file."),
-    chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
-    backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
-    stages: str = typer.Option("doc,chunk", help="Stages to run, comma-separated."),
+    preset: Optional[str] = PRESET,
+    doc_model: Optional[str] = DOC_MODEL,
+    chunk_model: Optional[str] = CHUNK_MODEL,
+    backend: Optional[str] = BACKEND,
+    stages: str = STAGES,
     diff: bool = typer.Option(False, "--diff", help="Print a unified diff against the input (that patch applies) instead of the refined text."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object: text, decision, programs, removed lines, errors."),
-    constrained: bool = typer.Option(True, "--constrained/--no-constrained", help="Constrained decoding (valid programs only)."),
-    score: bool = typer.Option(False, "--score", help="Doc stage by scoring P(drop) in one forward pass instead of generating."),
-    drop_threshold: Optional[float] = typer.Option(None, help="Drop when P(drop) is at least this (--score, or a student)."),
-    option: List[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
+    constrained: bool = CONSTRAINED,
+    score: bool = SCORE,
+    drop_threshold: Optional[float] = DROP_THRESHOLD,
+    option: List[str] = WRITER_OPTIONS,
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress of the model stages (default: when the terminal shows it)."),
 ) -> None:
     """Refine one document and print the refined text (or a diff, or JSON) to try a preset or model by hand.
@@ -231,32 +253,32 @@ def result_json(result) -> dict:
 def refine(
     inputs: List[str] = typer.Argument(..., help="JSONL (.gz/.zst), Parquet or Arrow files, folders (Hugging Face dataset folders too), globs or fsspec URLs (s3://, gs://, hf://)."),
     output: str = typer.Option(..., "--output", "-o", help="Run folder: kept/, dropped/, rejected/ (when a record cannot be read), stats.json, checkpoints. Rerun the same command to resume."),
-    preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [smollm2]), web or math (the ProX models, from the hub)."),
-    doc_model: Optional[str] = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file."),
-    chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file."),
-    backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
-    stages: str = typer.Option("doc,chunk", help="Stages to run, comma-separated."),
+    preset: Optional[str] = PRESET,
+    doc_model: Optional[str] = DOC_MODEL,
+    chunk_model: Optional[str] = CHUNK_MODEL,
+    backend: Optional[str] = BACKEND,
+    stages: str = STAGES,
     text_key: str = typer.Option("text", help="Field holding the document (RedPajama: raw_content)."),
     id_key: str = typer.Option("id", help="Field holding the document id (default: file/line)."),
     limit: Optional[int] = typer.Option(None, help="Refine at most this many documents in all."),
-    tasks: int = typer.Option(1, help="Tasks the input files are shared among (one file is never split)."),
-    workers: int = typer.Option(1, help="Tasks run at once."),
+    tasks: int = TASKS,
+    workers: int = WORKERS,
     executor: str = typer.Option("local", help="local, slurm or ray."),
-    output_format: str = typer.Option("jsonl", "--format", help="jsonl, jsonl.gz, jsonl.zst or parquet."),
-    checkpoint_every: int = typer.Option(1000, help="Commit outputs every N documents: a rerun redoes at most N per task."),
+    output_format: str = FORMAT,
+    checkpoint_every: int = CHECKPOINT_EVERY,
     docs_per_step: int = typer.Option(64, "--docs-per-step", "--batch-size", help="Documents a step hands the engine at a time (prompts per model batch: -O prompts_per_batch=N)."),
-    constrained: bool = typer.Option(True, "--constrained/--no-constrained", help="Constrained decoding (valid programs only)."),
-    score: bool = typer.Option(False, "--score", help="Doc stage by scoring P(drop) in one forward pass instead of generating."),
-    drop_threshold: Optional[float] = typer.Option(None, help="Drop when P(drop) is at least this (--score, or a student)."),
-    drop_fraction: float = typer.Option(DROP_FRACTION, help="Drop a document when this share of its words was removed."),
-    short_words: int = typer.Option(SHORT_WORDS, help="Drop a document left with at most this many words."),
-    error_limit: int = typer.Option(ERROR_LIMIT, help="Keep a document unchanged when its chunk programs have this many errors."),
-    option: List[str] = typer.Option([], "--option", "-O", help=OPTION_HELP),
+    constrained: bool = CONSTRAINED,
+    score: bool = SCORE,
+    drop_threshold: Optional[float] = DROP_THRESHOLD,
+    drop_fraction: float = DROP_FRACTION_OPTION,
+    short_words: int = SHORT_WORDS_OPTION,
+    error_limit: int = ERROR_LIMIT_OPTION,
+    option: List[str] = WRITER_OPTIONS,
     executor_option: List[str] = typer.Option([], "--executor-option", "-E", help="Executor option key=value (repeatable): slurm partition=, time=, gpus_per_task=; ray cpus_per_task=, gpus_per_task=."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when the terminal shows it)."),
-    force: bool = typer.Option(False, "--force", help="When --output holds a run made with other settings or input files, discard its outputs and start over (only what the run created: other files in the folder are never touched)."),
-    existing_folder: bool = typer.Option(False, "--existing-folder", help="Write into an --output folder that already holds other files; the run then owns, and ever deletes, only what it creates there."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on standard output (stats.json's figures) instead of a table."),
+    progress: Optional[bool] = RUN_PROGRESS,
+    force: bool = FORCE,
+    existing_folder: bool = EXISTING_FOLDER,
+    as_json: bool = SUMMARY_JSON,
     max_writer_errors: float = typer.Option(0.05, "--max-writer-errors", min=0.0, max=1.0, help="Exit with status 1 when the writers failed on more than this share of the documents read (they are kept unchanged, reason writer_error)."),
 ) -> None:
     """Refine a corpus: doc-level programs, chunk-level programs, execution; resumable and exact-once."""
@@ -312,7 +334,7 @@ def read_text(path: str) -> str:
     try:
         return (sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise UsageError(f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise OSError(f"cannot read {path}: {exc.strerror or exc}") from None
 
@@ -366,7 +388,7 @@ def evaluate(
     preset: Optional[str] = typer.Option(DEFAULT_PRESET, help="The writer when no --writer is given: student-web, heuristic, smollm2-web, web or math."),
     doc_model: Optional[str] = typer.Option(None, help="Doc-level model (with --backend), instead of a preset."),
     chunk_model: Optional[str] = typer.Option(None, help="Chunk-level model (with --backend), instead of a preset."),
-    backend: Optional[str] = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai."),
+    backend: Optional[str] = BACKEND,
     stages: str = typer.Option("doc,chunk", help="Stages run on line sets (doc sets use the doc stage)."),
     limit: Optional[int] = typer.Option(None, help="Evaluate on the first N records of each file."),
     batch_size: int = typer.Option(16, help="Documents refined at once."),
@@ -378,8 +400,7 @@ def evaluate(
 
     from prox.adapt.evaluate import evaluate as score
     from prox.adapt.evaluate import writer_settings
-    from prox.errors import ModelUnavailable
-    from prox.labels import LabelError, read_labelled
+    from prox.labels import read_labelled
 
     if not lines and not docs:
         raise typer.BadParameter("give at least one --lines or --docs file")
@@ -388,18 +409,14 @@ def evaluate(
     figures: dict = {name: {} for name in writers}
     from prox.progress import Display
 
-    try:
-        sets = [read_labelled(path, "lines", limit) for path in lines] + [read_labelled(path, "docs", limit) for path in docs]
-        built: dict = {}
-        total = len(writers) * sum(len(labelled.items) for labelled in sets)
-        with Display("evaluating", total=total, unit="items") as display:
-            for name, settings in writers.items():
-                for labelled in sets:
-                    figures[name][labelled.path] = score(labelled, batch_size, built, display.count, stages=stages.split(","),
-                                                         **settings, **parse_options(option))
-    except (FileNotFoundError, LabelError, ModelUnavailable, ValueError, ImportError) as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    sets = [read_labelled(path, "lines", limit) for path in lines] + [read_labelled(path, "docs", limit) for path in docs]
+    built: dict = {}
+    total = len(writers) * sum(len(labelled.items) for labelled in sets)
+    with Display("evaluating", total=total, unit="items") as display:
+        for name, settings in writers.items():
+            for labelled in sets:
+                figures[name][labelled.path] = score(labelled, batch_size, built, display.count, stages=stages.split(","),
+                                                     **settings, **parse_options(option))
     for labelled in sets:
         table = Table(title=f"{labelled.path} ({labelled.kind}, {len(labelled.items)} records)")
         table.add_column("figure")
@@ -432,7 +449,7 @@ def annotate(
     text_key: str = typer.Option("text", help="Field holding the document."),
     limit: Optional[int] = typer.Option(None, help="Label at most this many documents."),
     tokenizer: Optional[str] = typer.Option(None, help="The chunk model's tokenizer, to cut chunks as it will read them (default: whole documents)."),
-    chunk_tokens: int = typer.Option(1500, "--chunk-tokens", "--max-chunk-tokens", help="Token budget of a chunk."),
+    chunk_tokens: int = CHUNK_TOKENS,
     max_in_flight: int = typer.Option(8, help="Requests in flight at once."),
     answer_tokens: int = typer.Option(512, "--answer-tokens", "--max-tokens", help="Longest teacher answer, in tokens."),
     edu_min: int = typer.Option(3, help="Keep when the educational score is at least this ..."),
@@ -446,14 +463,10 @@ def annotate(
     from prox.adapt.annotate import annotate as label
     from prox.progress import Display
 
-    try:
-        client = Teacher(teacher, base_url, api_key, max_in_flight, answer_tokens=answer_tokens, cache=os.path.join(output, "cache.sqlite"))
-        with Display("annotating"):
-            stats = label(inputs, output, client, domain, split_stages(stages), text_key, limit,
-                          _load_tokenizer(tokenizer) if tokenizer else None, chunk_tokens, KeepRule(edu_min, edu_borderline, format_min))
-    except (FileNotFoundError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    client = Teacher(teacher, base_url, api_key, max_in_flight, answer_tokens=answer_tokens, cache=os.path.join(output, "cache.sqlite"))
+    with Display("annotating"):
+        stats = label(inputs, output, client, domain, split_stages(stages), text_key, limit,
+                      _load_tokenizer(tokenizer) if tokenizer else None, chunk_tokens, KeepRule(edu_min, edu_borderline, format_min))
     table = Table(title=f"prox annotate -> {output}")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -473,7 +486,7 @@ def derive(
     raw_key: str = typer.Option("raw", help="Field of the raw text in --pairs files."),
     clean_key: str = typer.Option("clean", help="Field of the clean text in --pairs files."),
     tokenizer: Optional[str] = typer.Option(None, help="The chunk model's tokenizer (folder, hub id or .gguf): chunks as it will read them."),
-    chunk_tokens: int = typer.Option(1500, "--chunk-tokens", "--max-chunk-tokens", help="Token budget of a chunk."),
+    chunk_tokens: int = CHUNK_TOKENS,
 ) -> None:
     """Build training programs from labels people already have (no teacher)."""
     import json
@@ -485,25 +498,21 @@ def derive(
 
     counter = _load_tokenizer(tokenizer) if tokenizer else None
     counts = {"doc": 0, "chunk": 0}
-    try:
-        with RecordWriter(str(output)) as out, Display("deriving", unit="records") as display:
-            for kind, paths in (("lines", lines), ("docs", docs)):
-                for path in paths:
-                    for record in from_labelled(read_labelled(path, kind), counter, chunk_tokens):
-                        out.write(record)
-                        counts[record["level"]] += 1
-                        display.count()
-            for item in read_records(pairs):
-                if not isinstance(item, Record) or not isinstance(item.data.get(raw_key), str) or not isinstance(item.data.get(clean_key), str):
-                    raise LabelError(f"{item.file}, {item.where}: a pair needs string fields {raw_key!r} and {clean_key!r}")
-                doc_id = str(item.data.get("id", f"{item.file}/{item.index}"))
-                for record in from_pair(doc_id, item.data[raw_key], item.data[clean_key], counter, chunk_tokens):
+    with RecordWriter(str(output)) as out, Display("deriving", unit="records") as display:
+        for kind, paths in (("lines", lines), ("docs", docs)):
+            for path in paths:
+                for record in from_labelled(read_labelled(path, kind), counter, chunk_tokens):
                     out.write(record)
-                    counts["chunk"] += 1
+                    counts[record["level"]] += 1
                     display.count()
-    except (FileNotFoundError, LabelError) as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+        for item in read_records(pairs):
+            if not isinstance(item, Record) or not isinstance(item.data.get(raw_key), str) or not isinstance(item.data.get(clean_key), str):
+                raise LabelError(f"{item.file}, {item.where}: a pair needs string fields {raw_key!r} and {clean_key!r}")
+            doc_id = str(item.data.get("id", f"{item.file}/{item.index}"))
+            for record in from_pair(doc_id, item.data[raw_key], item.data[clean_key], counter, chunk_tokens):
+                out.write(record)
+                counts["chunk"] += 1
+                display.count()
     console.print(f"wrote {counts['doc']:,} doc and {counts['chunk']:,} chunk records to {output}: {json.dumps(counts)}")
 
 
@@ -540,15 +549,10 @@ def train(
     """Fine-tune a causal LM into a refining model (loss on program tokens, inference's exact prompts)."""
     from prox.adapt.train import TrainConfig, read_records
     from prox.adapt.train import train as fine_tune
-    from prox.errors import ModelUnavailable
 
-    try:
-        config = TrainConfig(model, output, tuple(split_stages(stages)), epochs, max_steps, learning_rate, batch_size,
-                             gradient_accumulation, lora=lora, lora_rank=lora_rank, save_steps=save_steps)
-        figures = fine_tune(config, read_records(records))
-    except (FileNotFoundError, ModelUnavailable, ValueError, ImportError) as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    config = TrainConfig(model, output, tuple(split_stages(stages)), epochs, max_steps, learning_rate, batch_size,
+                         gradient_accumulation, lora=lora, lora_rank=lora_rank, save_steps=save_steps)
+    figures = fine_tune(config, read_records(records))
     console.print(f"trained {figures['steps']} steps on {figures['examples']:,} examples "
                   f"(loss {figures['train_loss']}, {figures['seconds']} s) -> {output}")
 
@@ -565,18 +569,13 @@ def distill(
     """Distill a fast student (LightGBM) from labels or from another writer's run: it writes ProX programs at rule speed."""
     from prox.distill.sources import gather
     from prox.distill.student import Student, too_few
-    from prox.labels import LabelError
     from prox.progress import Display
 
-    try:
-        with Display("distilling"):
-            examples = gather(sources or [], lines, docs)
-            settings = {k: v for k, v in {"rounds": rounds, "page_share": page_share}.items() if v is not None}
-            student = Student.fit(examples, **settings)
-        student.save(output)
-    except (FileNotFoundError, LabelError, ValueError, ImportError) as exc:
-        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    with Display("distilling"):
+        examples = gather(sources or [], lines, docs)
+        settings = {k: v for k, v in {"rounds": rounds, "page_share": page_share}.items() if v is not None}
+        student = Student.fit(examples, **settings)
+    student.save(output)
     table = Table(title=f"prox distill -> {output}")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -661,7 +660,7 @@ def show(
 def chunk(
     path: Path = typer.Argument(..., help="A text file (one document)."),
     tokenizer: str = typer.Option(..., help="Tokenizer folder or hub id (the chunk model's)."),
-    chunk_tokens: int = typer.Option(1500, "--chunk-tokens", "--max-tokens", help="Token budget of a chunk."),
+    chunk_tokens: int = CHUNK_TOKENS,
 ) -> None:
     """Print the line-numbered chunks the chunk-level model reads for one document."""
     from prox.text.chunker import chunk_document

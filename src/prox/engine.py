@@ -16,7 +16,7 @@ from prox.errors import BUGS, ModelUnavailable, WriterFailed, describe
 from prox.program.executor import Trace, named_reason
 from prox.program.operations import Program
 from prox.program.stored import StoredPrograms, Thresholds, execute_stored
-from prox.text.chunker import Chunk, chunk_document, whole_document_chunk
+from prox.text.chunker import MAX_CHUNK_TOKENS, Chunk, chunk_document, whole_document_chunk
 from prox.writers.base import ProgramWriter, Written
 
 # a small web page every writer must write programs for before a run starts
@@ -65,23 +65,25 @@ class Engine:
 
     @classmethod
     def build(cls, settings, thresholds: Thresholds = Thresholds(), writers: Optional[dict] = None,
-              doc_writer: Optional[ProgramWriter] = None, chunk_writer: Optional[ProgramWriter] = None) -> "Engine":
-        """The engine of :class:`prox.settings.RefineSettings`. ``writers`` shares built writers (one engine when
-        both stages use the same model); writers given here are used as they are."""
-        from prox.writers import make_writer
+              doc_writer: Optional[ProgramWriter] = None, chunk_writer: Optional[ProgramWriter] = None,
+              stages: Optional[Sequence[str]] = None) -> "Engine":
+        """The engine of :class:`prox.settings.RefineSettings` (of its ``stages`` only, when given: a pipeline step
+        runs one). ``writers`` shares built writers (one engine when both stages use the same model); writers given
+        here are used as they are."""
+        from prox.writers.registry import build_writer
 
         settings.check_thresholds(thresholds)
         built = writers if writers is not None else {}
 
         def writer(stage: str) -> ProgramWriter:
-            choice, options = settings.models.for_stage(stage), settings.writer_options(stage)
-            key = (choice.backend, choice.model, repr(sorted(options.items())))
-            if key not in built:
-                built[key] = make_writer(choice.backend, choice.model, **options)
-            return built[key]
+            chosen = settings.writer(stage)
+            if chosen.key not in built:
+                built[chosen.key] = build_writer(chosen.backend, chosen.model, chosen.options)
+            return built[chosen.key]
 
-        return cls(doc_writer or (writer("doc") if "doc" in settings.stages else None),
-                   chunk_writer or (writer("chunk") if "chunk" in settings.stages else None), thresholds)
+        stages = settings.stages if stages is None else stages
+        return cls(doc_writer or (writer("doc") if "doc" in stages else None),
+                   chunk_writer or (writer("chunk") if "chunk" in stages else None), thresholds)
 
     # --- the stages ---------------------------------------------------------------------------------
     def write_doc(self, texts: Sequence[str]) -> list[Written]:
@@ -99,7 +101,7 @@ class Engine:
         tokenizer = getattr(self.chunk_writer, "tokenizer", None)
         if tokenizer is None:  # a writer with no token budget reads the whole document as one chunk
             return [whole_document_chunk(text)]
-        return chunk_document(text, tokenizer, getattr(self.chunk_writer, "chunk_tokens", 1500))
+        return chunk_document(text, tokenizer, getattr(self.chunk_writer, "chunk_tokens", MAX_CHUNK_TOKENS))
 
     def write_chunks(self, texts: Sequence[str]) -> list[tuple[list[Chunk], list[Written]]]:
         """Each text's chunks and their programs: all chunks of all texts go to the writer together."""

@@ -1,10 +1,21 @@
 """Errors a user can act on, each said in one line, and how any error is told: shared by every layer.
 
-A :class:`ModelUnavailable` or a :class:`WriterFailed` stops a run with one line; an error in ``BUGS`` is the
-code's or the installation's, never one document's; :func:`describe` is an error as a document records it.
+The command line's one policy (``prox.cli.command``): a :data:`USER_ERRORS` error is the user's to fix, said in one
+line with exit status 2; anything else is a bug, shown with its traceback and exit status 1. In a run, an error in
+``BUGS`` is the code's or the installation's, never one document's; :func:`describe` is an error as a document
+records it.
 """
 
 from prox.masking import mask_text
+
+
+class UsageError(ValueError):
+    """A mistake in what prox was given: a setting, a value, a file or folder that cannot be used as given. A
+    ``ValueError``, so code that catches those still does; a plain ``ValueError`` from elsewhere is a bug."""
+
+
+class MissingExtra(ImportError):
+    """A part of prox whose libraries are not installed; the message names the extra that brings them."""
 
 
 class ModelUnavailable(RuntimeError):
@@ -24,6 +35,8 @@ class WriterFailed(RuntimeError):
     """A writer that cannot do its work at all: it failed on the probe page before the run."""
 
 
+# what a user can fix: one line and exit status 2 on the command line (OSError: a missing or unreadable file)
+USER_ERRORS = (UsageError, MissingExtra, OSError, ModelUnavailable, WriterFailed)
 # errors that say the code or the installation is wrong, not one document: they stop the run instead of being
 # recorded against each document in turn
 BUGS = (AttributeError, NameError, TypeError, ImportError, AssertionError, NotImplementedError)

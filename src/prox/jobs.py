@@ -14,6 +14,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
 
+from prox.errors import UsageError
 from prox.masking import mask
 from prox.pipeline.documents import WRITTEN_FIELDS
 from prox.pipeline.executors import EXECUTORS, build_executor
@@ -64,15 +65,15 @@ class _Job:
         self.inputs = list(self.inputs)
         self.output = self.output.rstrip("/")
         if self.executor not in EXECUTORS:
-            raise ValueError(f"unknown executor {self.executor!r}; choose one of {', '.join(EXECUTORS)}")
+            raise UsageError(f"unknown executor {self.executor!r}; choose one of {', '.join(EXECUTORS)}")
         if self.tasks < 1 or self.workers < 1:
-            raise ValueError("--tasks and --workers must be at least 1")
+            raise UsageError("--tasks and --workers must be at least 1")
         if self.checkpoint_every < 1:
-            raise ValueError("--checkpoint-every must be at least 1")
+            raise UsageError("--checkpoint-every must be at least 1")
         from prox.pipeline.output import FORMATS
 
         if self.output_format not in FORMATS:
-            raise ValueError(f"unknown output format {self.output_format!r}; choose one of {', '.join(FORMATS)}")
+            raise UsageError(f"unknown output format {self.output_format!r}; choose one of {', '.join(FORMATS)}")
 
     # --- the pipeline -------------------------------------------------------------------------------
     @property
@@ -327,7 +328,7 @@ class RefineJob(_Job):
         self.stages = list(self.stages)
         unknown = set(self.stages) - {"doc", "chunk"}
         if unknown or not self.stages:
-            raise ValueError(f"--stages takes doc, chunk or both, not {','.join(self.stages)}")
+            raise UsageError(f"--stages takes doc, chunk or both, not {','.join(self.stages)}")
         from prox.settings import RefineSettings
 
         # checked here, when the job starts: a bad preset, backend or option fails before any task runs

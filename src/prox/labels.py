@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
+from prox.errors import UsageError
 from prox.records import Record, read_file
 
 
@@ -55,7 +56,7 @@ class LabelledSet:
         return pick(False), pick(True)
 
 
-class LabelError(ValueError):
+class LabelError(UsageError):
     """A labelled file that cannot be used as one, with the file and line."""
 
 

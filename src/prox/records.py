@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from itertools import islice
 from typing import Any, Iterable, Iterator, Union
 
+from prox.errors import UsageError
 from prox.program.limits import mend as mend_text
 
 JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
@@ -70,7 +71,7 @@ def expand(inputs: Iterable[str]) -> list[str]:
             local = protocol in ("file", "local")
             found = [p for p in fs.find(path) if _readable(p) and (not local or _regular(p))] if fs.isdir(path) else [path]
             if local and not fs.isdir(path) and not _regular(path):
-                raise ValueError(f"{item} is not a regular file (a FIFO, a device or a socket): prox reads files, "
+                raise UsageError(f"{item} is not a regular file (a FIFO, a device or a socket): prox reads files, "
                                  "which it may read more than once")
             for p in sorted(found):
                 files.append(p if protocol in ("file", "local") else f"{protocol}://{p}")
@@ -144,7 +145,7 @@ def check_text_key(files: Iterable[str], keys: list[str], probe: int = TEXT_KEY_
     if count:
         wanted = " or ".join(repr(k) for k in keys)
         fields = ", ".join(list(seen)[:20]) or "none"
-        raise ValueError(f"{first}: none of the first {count:,} records has a string field {wanted} "
+        raise UsageError(f"{first}: none of the first {count:,} records has a string field {wanted} "
                          f"(fields seen: {fields}); choose the field with --text-key")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from prox.engine import Engine, RefineResult
+from prox.errors import UsageError
 from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS
 from prox.program.stored import Thresholds
 from prox.settings import DEFAULT_PRESET, PRESETS, STAGES, RefineSettings
@@ -47,7 +48,7 @@ class Refiner:
     ):
         unknown = sorted(set(stages) - set(STAGES))
         if unknown or not stages:
-            raise ValueError(f"unknown stages {unknown}; choose doc, chunk or both" if unknown else "choose a stage: doc, chunk")
+            raise UsageError(f"unknown stages {unknown}; choose doc, chunk or both" if unknown else "choose a stage: doc, chunk")
         self.stages = tuple(stages)
         self.thresholds = Thresholds(drop_fraction, short_words, error_limit, drop_threshold)
         given = {"doc": doc_writer, "chunk": chunk_writer}

@@ -18,6 +18,7 @@ import threading
 from typing import Any, Callable, Optional, Sequence
 
 from prox import progress
+from prox.errors import UsageError
 from prox.masking import mask_text
 from prox.program.limits import mend
 
@@ -82,7 +83,7 @@ class ServerClient:
         per read: a server that drips a byte a second does not hold a run); ``max_answer_bytes``: the most of an
         answer's body read before the attempt is given up."""
         if max_in_flight < 1 or max_retries < 0 or timeout <= 0:
-            raise ValueError("max_in_flight must be at least 1, max_retries at least 0 and timeout positive")
+            raise UsageError("max_in_flight must be at least 1, max_retries at least 0 and timeout positive")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key or os.environ.get("OPENAI_API_KEY")
         self.max_in_flight, self.timeout, self.max_retries, self.backoff = max_in_flight, timeout, max_retries, backoff

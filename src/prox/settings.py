@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from prox.errors import UsageError
 from prox.models import shipped, trained_settings
 from prox.text.chunker import MAX_CHUNK_TOKENS
 from prox.writers.registry import BACKENDS, MODEL_FREE, backend_options, check_options, default_backend, writer_class
@@ -40,10 +41,10 @@ class Preset:
         """Refuse a preset that cannot run here, at start-up, saying what to install."""
         missing = [module for module in self.needs if importlib.util.find_spec(module) is None]
         if missing:
-            raise ValueError(f"the {name} preset needs {', '.join(missing)}: pip install 'prox-refine[{self.extra}]'")
+            raise UsageError(f"the {name} preset needs {', '.join(missing)}: pip install 'prox-refine[{self.extra}]'")
         for model in {self.doc_model, self.chunk_model} - {None}:
             if model.startswith("/") and not os.path.exists(model):
-                raise ValueError(f"the {name} preset's model is missing from this installation: {model}")
+                raise UsageError(f"the {name} preset's model is missing from this installation: {model}")
 
 
 SMOLLM2_WEB = shipped("smollm2-web")
@@ -68,6 +69,20 @@ class StageModel:
 
 
 @dataclass(frozen=True)
+class StageWriter:
+    """One stage's writer as it will be built: backend, model and its final options (checked)."""
+
+    backend: str
+    model: str | None
+    options: Mapping[str, Any]
+
+    @property
+    def key(self) -> tuple:
+        """Equal for two stages that can share one built writer."""
+        return self.backend, self.model, repr(sorted(self.options.items()))
+
+
+@dataclass(frozen=True)
 class Models:
     """What to run: a preset, or explicit models (and backend) that override it."""
 
@@ -75,17 +90,18 @@ class Models:
     doc_model: str | None = None
     chunk_model: str | None = None
     backend: str | None = None
+    _resolved: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # stage -> StageModel
 
     def __post_init__(self):
         if self.preset is not None and self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; choose one of "
+            raise UsageError(f"unknown preset {self.preset!r}; choose one of "
                              + ", ".join(f"{name} ({p.about})" for name, p in PRESETS.items()))
         if self.preset is not None and not (self.doc_model or self.chunk_model):
             self._preset.check(self.preset)
         if self.backend is not None and self.backend not in BACKENDS:
-            raise ValueError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+            raise UsageError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if self.backend not in (None, *MODEL_FREE) and not (self.doc_model or self.chunk_model or self._preset.doc_model):
-            raise ValueError(f"the {self.backend} backend needs a model: --doc-model / --chunk-model, or a model preset")
+            raise UsageError(f"the {self.backend} backend needs a model: --doc-model / --chunk-model, or a model preset")
 
     @property
     def _preset(self) -> Preset:
@@ -93,7 +109,13 @@ class Models:
 
     def for_stage(self, stage: str) -> StageModel:
         """The backend and model of ``stage``: explicit models first (the other stage's when only one is
-        given), then the preset's; the backend as given, else the preset's, else what the model is."""
+        given), then the preset's; the backend as given, else the preset's, else what the model is. Resolved once
+        (finding the default backend probes for vLLM, torch and a GPU)."""
+        if stage not in self._resolved:
+            self._resolved[stage] = self._resolve(stage)
+        return self._resolved[stage]
+
+    def _resolve(self, stage: str) -> StageModel:
         preset = self._preset
         explicit = self.doc_model or self.chunk_model
         own = self.doc_model if stage == "doc" else self.chunk_model
@@ -116,7 +138,7 @@ class Batching:
         for item in fields(self):
             value = getattr(self, item.name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise ValueError(f"{item.name} must be a positive whole number, not {value!r}")
+                raise UsageError(f"{item.name} must be a positive whole number, not {value!r}")
 
     def for_backend(self) -> dict:
         """What a model backend takes of these (the chunk budget always; the others when set)."""
@@ -137,21 +159,29 @@ class RefineSettings:
     batching: Batching = field(default_factory=Batching)
     score: bool = False  # the doc stage writes P(drop) from one forward pass instead of generating
     options: Mapping[str, Any] = field(default_factory=dict)  # the backend's own options (-O key=value)
+    _writers: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # stage -> StageWriter
 
     def __post_init__(self):
         object.__setattr__(self, "stages", tuple(self.stages))
         options = dict(self.options)
         mode = options.pop("doc_mode", "generate")  # the writers' own spelling of score
         if mode not in ("generate", "score"):
-            raise ValueError(f"doc_mode must be generate or score, not {mode!r}")
+            raise UsageError(f"doc_mode must be generate or score, not {mode!r}")
         object.__setattr__(self, "options", options)
         object.__setattr__(self, "score", self.score or mode == "score")
         unknown = [s for s in self.stages if s not in STAGES]
         if unknown or not self.stages:
-            raise ValueError(f"unknown stages {sorted(unknown)}; choose doc, chunk or both" if unknown else
+            raise UsageError(f"unknown stages {sorted(unknown)}; choose doc, chunk or both" if unknown else
                              "choose at least one stage: doc, chunk")
         for stage in self.stages:
             self._check(stage)
+        object.__setattr__(self, "_writers", {stage: StageWriter(self.models.for_stage(stage).backend,
+                                                                 self.models.for_stage(stage).model,
+                                                                 self._writer_options(stage)) for stage in self.stages})
+
+    def writer(self, stage: str) -> StageWriter:
+        """The writer of ``stage``, resolved and checked when these settings were made."""
+        return self._writers[stage]
 
     @classmethod
     def of(cls, preset: str | None = DEFAULT_PRESET, doc_model: str | None = None, chunk_model: str | None = None,
@@ -171,7 +201,7 @@ class RefineSettings:
         check_options(backend, self.options, BATCHING)
         if self.score and stage == "doc" and not (getattr(cls, "can_score", False) or getattr(cls, "always_scores", False)):
             able = [name for name in BACKENDS if getattr(writer_class(name), "can_score", False)]
-            raise ValueError(f"the {backend} backend cannot score the doc stage (--score); backends that can: {', '.join(able)}")
+            raise UsageError(f"the {backend} backend cannot score the doc stage (--score); backends that can: {', '.join(able)}")
 
     def writes_drop_probability(self) -> bool:
         """Whether the doc stage writes P(drop), which a drop threshold needs."""
@@ -180,7 +210,7 @@ class RefineSettings:
         cls = writer_class(self.models.for_stage("doc").backend)
         return getattr(cls, "always_scores", False) or (self.score and getattr(cls, "can_score", False))
 
-    def writer_options(self, stage: str) -> dict:
+    def _writer_options(self, stage: str) -> dict:
         """The keyword options the writer of ``stage`` is built with."""
         backend = self.models.for_stage(stage).backend
         taken = backend_options(backend)
@@ -193,5 +223,5 @@ class RefineSettings:
         """A drop threshold decides from P(drop): refuse it where no stage writes one."""
         if thresholds.drop_threshold is not None and "doc" in self.stages and not self.writes_drop_probability():
             backend = self.models.for_stage("doc").backend
-            raise ValueError(f"--drop-threshold decides from P(drop), which the {backend} backend does not write here; "
+            raise UsageError(f"--drop-threshold decides from P(drop), which the {backend} backend does not write here; "
                              "use --score with a model backend, or a prox distill student")

@@ -19,10 +19,11 @@ from importlib import resources
 from typing import Any, Iterable, Optional, Sequence
 
 from prox.adapt.derive import doc_record
+from prox.errors import UsageError
 from prox.program.executor import execute_chunk
 from prox.program.operations import Normalize, RemoveLines, SkipChunk
 from prox.program.parser import parse_program
-from prox.text.chunker import Chunk, chunk_document, numbered_lines, whole_document_chunk
+from prox.text.chunker import MAX_CHUNK_TOKENS, Chunk, chunk_document, numbered_lines, whole_document_chunk
 
 DOMAINS = ("web", "math")
 SCORE = {"edu": re.compile(r"educational\s+score\s*[:=]?\s*\**\s*([0-5])\b", re.IGNORECASE),
@@ -50,7 +51,7 @@ class Prompts:
     @classmethod
     def load(cls, domain: str = "web") -> "Prompts":
         if domain not in DOMAINS:
-            raise ValueError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
+            raise UsageError(f"unknown domain {domain!r}; choose one of {', '.join(DOMAINS)}")
         folder = resources.files("prox.adapt") / "prompts" / domain
         read = lambda name: (folder / name).read_text(encoding="utf-8")  # noqa: E731
         return cls({"edu": read("doc_educational.txt"), "format": read("doc_format.txt")},
@@ -218,7 +219,7 @@ def merge(programs: Iterable[list]) -> str:
 
 
 def annotate_chunks(teacher: Teacher, documents: Sequence[tuple[str, str]], prompts: Prompts, stats: AnnotationStats,
-                    tokenizer: Any = None, chunk_tokens: int = 1500, kinds: Optional[Sequence[str]] = None) -> tuple[list[dict], list[dict]]:
+                    tokenizer: Any = None, chunk_tokens: int = MAX_CHUNK_TOKENS, kinds: Optional[Sequence[str]] = None) -> tuple[list[dict], list[dict]]:
     """Chunk-level records: every chunk of every document, one teacher prompt per kind of noise, merged."""
     kinds = list(kinds or prompts.tasks)
     texts = dict(documents)
@@ -261,7 +262,7 @@ def _strip_fences(text: str) -> str:
 
 
 def annotate(inputs: Sequence[str], output: str, teacher: Teacher, domain: str = "web", levels: Sequence[str] = ("doc", "chunk"),
-             text_key: str = "text", limit: Optional[int] = None, tokenizer: Any = None, chunk_tokens: int = 1500,
+             text_key: str = "text", limit: Optional[int] = None, tokenizer: Any = None, chunk_tokens: int = MAX_CHUNK_TOKENS,
              rule: KeepRule = KeepRule(), batch_size: int = 64) -> AnnotationStats:
     """Label the documents of ``inputs``; writes ``annotations.jsonl``, ``invalid.jsonl`` and ``stats.json`` to ``output``."""
     import os

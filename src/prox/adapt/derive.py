@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from prox.program.operations import Normalize, RemoveLines
 from prox.program.stored import line_runs
-from prox.text.chunker import chunk_document, whole_document_chunk
+from prox.text.chunker import MAX_CHUNK_TOKENS, chunk_document, whole_document_chunk
 
 MAX_NORMALIZE_CHARS = 60  # a longer in-line deletion is a rewrite, not noise
 
@@ -89,7 +89,7 @@ def chunk_records(
     removed: Iterable[int],
     normalizations: Sequence[Normalize] = (),
     tokenizer: Any = None,
-    max_tokens: int = 1500,
+    max_tokens: int = MAX_CHUNK_TOKENS,
     origin: str = "derive",
 ) -> list[dict]:
     """One training record per chunk: the chunk as the model reads it and the program it should write."""
@@ -116,7 +116,7 @@ def doc_record(doc_id: str, text: str, keep: bool, origin: str = "derive") -> di
     return {"id": doc_id, "level": "doc", "text": text, "program": "keep_doc()" if keep else "drop_doc()", "origin": origin}
 
 
-def from_labelled(labelled, tokenizer: Any = None, max_tokens: int = 1500) -> Iterator[dict]:
+def from_labelled(labelled, tokenizer: Any = None, max_tokens: int = MAX_CHUNK_TOKENS) -> Iterator[dict]:
     """Training records from a line set (chunk programs) or a doc set (doc programs)."""
     for item in labelled.items:
         if labelled.kind == "docs":
@@ -126,6 +126,6 @@ def from_labelled(labelled, tokenizer: Any = None, max_tokens: int = 1500) -> It
             yield from chunk_records(item.id, item.text, removed, (), tokenizer, max_tokens, origin=f"derive:{labelled.path}")
 
 
-def from_pair(doc_id: str, raw: str, clean: str, tokenizer: Any = None, max_tokens: int = 1500, origin: str = "derive:pairs") -> list[dict]:
+def from_pair(doc_id: str, raw: str, clean: str, tokenizer: Any = None, max_tokens: int = MAX_CHUNK_TOKENS, origin: str = "derive:pairs") -> list[dict]:
     alignment = align(raw, clean)
     return chunk_records(doc_id, raw, alignment.removed, alignment.normalizations, tokenizer, max_tokens, origin)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 
+from prox.errors import UsageError
+
 LAYER_TENSORS = {  # Hugging Face name inside a layer -> GGUF name inside a block
     "input_layernorm.weight": "attn_norm.weight",
     "post_attention_layernorm.weight": "ffn_norm.weight",
@@ -38,7 +40,7 @@ def export_gguf(folder: str, output: str, donor_gguf: str, dtype: str = "f16") -
     with open(os.path.join(folder, "config.json")) as handle:
         config = json.load(handle)
     if config.get("model_type") != "llama":
-        raise ValueError(f"GGUF export supports Llama-architecture models, not {config.get('model_type')!r}")
+        raise UsageError(f"GGUF export supports Llama-architecture models, not {config.get('model_type')!r}")
     tensors: dict = {}
     for name in sorted(os.listdir(folder)):
         if name.endswith(".safetensors"):

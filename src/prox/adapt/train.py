@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from prox.errors import UsageError
+
 IGNORE = -100  # label of tokens the loss skips (the prompt)
 
 
@@ -82,9 +84,9 @@ def read_records(paths: Iterable[str]) -> list[dict]:
     records = []
     for item in read(expand(list(paths))):
         if not isinstance(item, Record):
-            raise ValueError(f"{item.file}, {item.where}: {item.error}")
+            raise UsageError(f"{item.file}, {item.where}: {item.error}")
         if item.data.get("level") not in ("doc", "chunk") or not isinstance(item.data.get("program"), str):
-            raise ValueError(f"{item.file}, {item.where}: not an annotation record (needs level doc|chunk and a program)")
+            raise UsageError(f"{item.file}, {item.where}: not an annotation record (needs level doc|chunk and a program)")
         records.append(item.data)
     return records
 
@@ -98,14 +100,14 @@ def train(config: TrainConfig, records: list[dict]) -> dict:
     from prox.writers.transformers_writer import cpu_has_bf16, load_model
 
     if config.init_adapter and not config.lora:
-        raise ValueError(f"init_adapter={config.init_adapter!r} goes on training a LoRA adapter: set lora=True")
+        raise UsageError(f"init_adapter={config.init_adapter!r} goes on training a LoRA adapter: set lora=True")
     device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model, tokenizer = load_model(config.model, "fp32", device)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     data, too_long = examples(records, tokenizer, config.levels, config.max_length, config.doc_prompt_tokens)
     if not data:
-        raise ValueError(f"no training examples at levels {', '.join(config.levels)} (too long: {too_long})")
+        raise UsageError(f"no training examples at levels {', '.join(config.levels)} (too long: {too_long})")
     if config.lora and config.init_adapter:
         from peft import PeftModel
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from itertools import takewhile
 
+from prox.errors import UsageError
+
 MAX_FILE_BYTES = 64 << 20  # the shipped student's models are a few hundred KB
 MAX_TREES = 100_000
 MAX_LEAVES = 1 << 16
@@ -23,20 +25,20 @@ def check_model_file(path: str, features: int) -> None:
     """Raise ValueError naming ``path`` when it is not a LightGBM text model of ``features`` features and sane sizes."""
     size = os.path.getsize(path)
     if size > MAX_FILE_BYTES:
-        raise ValueError(f"{path}: {size:,} bytes, more than a student's model file ({MAX_FILE_BYTES:,})")
+        raise UsageError(f"{path}: {size:,} bytes, more than a student's model file ({MAX_FILE_BYTES:,})")
     with open(path, "rb") as handle:
         text = handle.read().decode("utf-8", "replace")
     blocks = text.split("\nTree=")
     header = _pairs(blocks[0])
     if not blocks[0].startswith("tree\n"):
-        raise ValueError(f"{path}: not a LightGBM text model (it must begin with 'tree')")
+        raise UsageError(f"{path}: not a LightGBM text model (it must begin with 'tree')")
     if header.get("num_class") != "1" or header.get("num_tree_per_iteration") != "1":
-        raise ValueError(f"{path}: a student's model has one class and one tree per iteration")
+        raise UsageError(f"{path}: a student's model has one class and one tree per iteration")
     if header.get("max_feature_idx") != str(features - 1) or len(header.get("feature_names", "").split()) != features:
-        raise ValueError(f"{path}: made for other features than this prox computes ({features})")
+        raise UsageError(f"{path}: made for other features than this prox computes ({features})")
     trees = blocks[1:]
     if len(trees) > MAX_TREES:
-        raise ValueError(f"{path}: {len(trees):,} trees, more than {MAX_TREES:,}")
+        raise UsageError(f"{path}: {len(trees):,} trees, more than {MAX_TREES:,}")
     for block in trees:
         _check_tree(path, block.split("end of trees", 1)[0], features)
 
@@ -47,20 +49,20 @@ def _check_tree(path: str, block: str, features: int) -> None:
     tree = _pairs("\n".join(lines))
     leaves = tree.get("num_leaves", "")
     if not leaves.isdigit() or not 1 <= int(leaves) <= MAX_LEAVES:
-        raise ValueError(f"{path}: tree {name.strip()[:20]} declares {leaves[:20]!r} leaves (at most {MAX_LEAVES:,})")
+        raise UsageError(f"{path}: tree {name.strip()[:20]} declares {leaves[:20]!r} leaves (at most {MAX_LEAVES:,})")
     leaves = int(leaves)
     if tree.get("num_cat", "0") != "0" or tree.get("is_linear", "0") != "0":
-        raise ValueError(f"{path}: tree {name.strip()[:20]} uses categorical or linear leaves, which students never write")
+        raise UsageError(f"{path}: tree {name.strip()[:20]} uses categorical or linear leaves, which students never write")
     expected = {**{key: leaves for key in LEAF_ARRAYS}, **({key: leaves - 1 for key in NODE_ARRAYS} if leaves > 1 else {})}
     for key, count in expected.items():
         values = tree.get(key, "").split()
         if len(values) != count:
-            raise ValueError(f"{path}: tree {name.strip()[:20]} has {len(values)} {key} values for {leaves} leaves")
+            raise UsageError(f"{path}: tree {name.strip()[:20]} has {len(values)} {key} values for {leaves} leaves")
     if leaves > 1:
         for key, low, high in (("split_feature", 0, features - 1), ("left_child", -leaves, leaves - 2), ("right_child", -leaves, leaves - 2)):
             for value in tree[key].split():
                 if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
-                    raise ValueError(f"{path}: tree {name.strip()[:20]} has {key} {value[:20]!r} out of range")
+                    raise UsageError(f"{path}: tree {name.strip()[:20]} has {key} {value[:20]!r} out of range")
 
 
 def _pairs(block: str) -> dict[str, str]:

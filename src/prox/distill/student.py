@@ -20,6 +20,7 @@ import numpy as np
 from prox.distill.features import DOC_FEATURES, LINE_FEATURES, SLICE, doc_features, line_feature_slices, line_features
 from prox.distill.model_file import check_model_file
 from prox.distill.sources import Doc, Examples, Page
+from prox.errors import MissingExtra, UsageError
 
 MANIFEST = "student.json"  # the file that makes a folder a student
 KIND = "prox-student"
@@ -56,7 +57,7 @@ def _lightgbm():
     try:
         import lightgbm
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("the student needs LightGBM: pip install 'prox-refine[distill]'") from exc
+        raise MissingExtra("the student needs LightGBM: pip install 'prox-refine[distill]'") from exc
     return lightgbm
 
 
@@ -116,7 +117,7 @@ class Student:
         extracted text and would teach the model to drop raw pages for their noise. ``page_share=0`` turns it off."""
         lightgbm = _lightgbm()
         if not examples.pages and not examples.docs:
-            raise ValueError("no training examples: give line-labelled pages, doc-labelled documents, records or runs")
+            raise UsageError("no training examples: give line-labelled pages, doc-labelled documents, records or runs")
         student, threads = cls(), os.cpu_count() or 1
         start = time.perf_counter()
         figures: dict = {"origins": examples.origins}
@@ -165,10 +166,10 @@ class Student:
         with open(path) as handle:
             manifest = json.load(handle)
         if manifest.get("kind") != KIND or manifest.get("version") != VERSION:
-            raise ValueError(f"{path}: not a prox student of version {VERSION}")
+            raise UsageError(f"{path}: not a prox student of version {VERSION}")
         for key, names in (("line_features", LINE_FEATURES), ("doc_features", DOC_FEATURES)):
             if manifest.get(key) != list(names):
-                raise ValueError(f"{path}: made with other {key.replace('_', ' ')} than this prox computes; distill it again")
+                raise UsageError(f"{path}: made with other {key.replace('_', ' ')} than this prox computes; distill it again")
         lightgbm = _lightgbm()
         models = {}
         for key in ("line_model", "doc_model"):
@@ -178,12 +179,12 @@ class Student:
                 continue
             path = os.path.join(folder, os.path.basename(str(name)))  # a file of the folder, never a path out of it
             if not os.path.isfile(path):
-                raise ValueError(f"{folder}: its {key.replace('_', ' ')} {os.path.basename(path)} is missing; distill it again")
+                raise UsageError(f"{folder}: its {key.replace('_', ' ')} {os.path.basename(path)} is missing; distill it again")
             check_model_file(path, len(LINE_FEATURES if key == "line_model" else DOC_FEATURES))
             try:
                 models[key] = lightgbm.Booster(model_file=path)
             except lightgbm.basic.LightGBMError as exc:
-                raise ValueError(f"{folder}: its {key.replace('_', ' ')} {os.path.basename(path)} cannot be loaded "
+                raise UsageError(f"{folder}: its {key.replace('_', ' ')} {os.path.basename(path)} cannot be loaded "
                                  f"({str(exc).strip().splitlines()[-1][:200]}); distill it again") from None
         return cls(models["line_model"], models["doc_model"], float(manifest["line_threshold"]),
                    float(manifest["doc_threshold"]), manifest.get("training", {}), tuple(manifest.get("doc_languages") or ()))

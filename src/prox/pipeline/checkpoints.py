@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
+from prox.errors import UsageError
+
 MARKER = re.compile(r"(\d{5})-(\d{5})\.json$")
 
 
@@ -26,7 +28,7 @@ def _check_figures(path: str, figures) -> None:
     shaped = isinstance(figures, dict) and all(
         _number(value) or (isinstance(value, dict) and all(_number(v) for v in value.values())) for value in figures.values())
     if not shaped:
-        raise ValueError(f"{path}: a checkpoint marker holds {json.dumps(figures)[:80]}, which prox never writes; it was "
+        raise UsageError(f"{path}: a checkpoint marker holds {json.dumps(figures)[:80]}, which prox never writes; it was "
                          "edited (rerun with --force to start over)")
 
 
@@ -37,7 +39,7 @@ class Checkpoints:
 
     def __post_init__(self):
         if self.every < 1:
-            raise ValueError("checkpoint interval must be at least 1 document")
+            raise UsageError("checkpoint interval must be at least 1 document")
 
     @property
     def _fs(self):

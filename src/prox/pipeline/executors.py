@@ -15,6 +15,7 @@ from datatrove.executor.base import ExecutorJSONEncoder
 from datatrove.executor.ray import RayPipelineExecutor
 from datatrove.executor.slurm import SlurmPipelineExecutor
 
+from prox.errors import UsageError
 from prox.masking import mask
 from prox.pipeline.quiet import QuietLocalExecutor
 
@@ -62,6 +63,6 @@ def build_executor(pipeline: list, executor: str, tasks: int, workers: int, logg
         return RayExecutor(pipeline, tasks=tasks, workers=workers, logging_dir=logging_dir, **options)
     missing = {"partition", "time"} - set(options)
     if missing:
-        raise ValueError(f"the slurm executor needs {', '.join(sorted(missing))} (--slurm-partition, --slurm-time)")
+        raise UsageError(f"the slurm executor needs {', '.join(sorted(missing))} (--slurm-partition, --slurm-time)")
     return SlurmExecutor(pipeline, tasks=tasks, workers=workers if workers > 1 else -1, logging_dir=logging_dir,
                          job_name=options.pop("job_name", name), **options)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Iterable, Optional
 
+from prox.errors import UsageError
+
 RUN_FILE = "run.json"
 COMMANDS = ("refine", "execute")
 # what a run may create in its folder; a run owns those it created (``owns`` in run.json), and touches no other file
@@ -19,11 +21,11 @@ OWN_FILES = (RUN_FILE, "run.lock", "run.lock.holder")
 PUBLISHED = ("report.html", "README.md")  # written at the end, where the user has none of their own
 
 
-class SettingsChanged(ValueError):
+class SettingsChanged(UsageError):
     """The output folder holds a run with other settings; resuming it with these would mix two runs."""
 
 
-class NotARunFolder(ValueError):
+class NotARunFolder(UsageError):
     """A folder given to a command that reads runs holds no run that command can read."""
 
 

@@ -15,11 +15,13 @@ import hashlib
 import os
 from typing import Iterable, Optional, Sequence
 
+from prox.errors import UsageError
+
 FINGERPRINT_BYTES = 1 << 16  # read at each end of a model file: cheap, and a retrained model differs there
 MTIME_KEYS = ("mtime", "LastModified", "last_modified", "updated", "created", "ETag", "etag")
 
 
-class InputsChanged(ValueError):
+class InputsChanged(UsageError):
     """The inputs or models of a run folder are not the ones its run started with."""
 
 
@@ -91,13 +93,13 @@ def check_apart(inputs: Iterable[str], files: Iterable[str], output: str, owned:
     out = _normal(output)
     for item in inputs:
         if _is_folder(item) and _within(out, _normal(item)):
-            raise ValueError(f"the output {output} is inside the input {item}: prox would read its own outputs back; "
+            raise UsageError(f"the output {output} is inside the input {item}: prox would read its own outputs back; "
                              "choose an --output outside it")
     parts = [f"{out}/{name}" for name in owned]
     for path in files:
         inside = next((part for part in parts if _within(_normal(path), part)), None)
         if inside is not None:
-            raise ValueError(f"the input {path} is inside {inside}, which this run writes (and --force deletes); "
+            raise UsageError(f"the input {path} is inside {inside}, which this run writes (and --force deletes); "
                              "choose a new --output")
 
 

@@ -12,6 +12,7 @@ from typing import Optional
 from datatrove.data import DocumentsPipeline
 from datatrove.pipeline.base import PipelineStep
 
+from prox.errors import UsageError
 from prox.pipeline.checkpoints import Checkpoints
 from prox.pipeline.documents import (
     PROX,
@@ -36,7 +37,7 @@ class WriteOutputs(PipelineStep):
     def __init__(self, output_folder: str, output_format: str = "jsonl", checkpoint_every: int = 1000):
         super().__init__()
         if output_format not in FORMATS:
-            raise ValueError(f"unknown output format {output_format!r}; choose one of {', '.join(FORMATS)}")
+            raise UsageError(f"unknown output format {output_format!r}; choose one of {', '.join(FORMATS)}")
         self.output_folder = output_folder.rstrip("/")
         self.output_format = output_format
         self.checkpoints = Checkpoints(f"{self.output_folder}/checkpoints", checkpoint_every)

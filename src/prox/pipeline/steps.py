@@ -81,10 +81,8 @@ class _ProgramStep(PipelineStep):
         if self._engine is None:
             given = {f"{self.stage}_writer": self._writer} if self._writer is not None else {}
             if self.settings is not None:
-                from dataclasses import replace
-
-                self._engine = Engine.build(replace(self.settings, stages=(self.stage,)), self.thresholds,
-                                            PROCESS_WRITERS, **given)
+                self._engine = Engine.build(self.settings, self.thresholds, PROCESS_WRITERS, stages=(self.stage,),
+                                            **given)
             else:
                 self._engine = Engine(self._writer if self.stage == "doc" else None,
                                       self._writer if self.stage == "chunk" else None, self.thresholds)

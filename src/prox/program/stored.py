@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Optional
 
+from prox.errors import UsageError
 from prox.program.executor import (
     DROP_FRACTION,
     ERROR_LIMIT,
@@ -34,11 +35,11 @@ class Thresholds:
 
     def __post_init__(self):
         if not 0.0 <= self.drop_fraction <= 1.0:
-            raise ValueError(f"drop_fraction must be between 0 and 1, not {self.drop_fraction}")
+            raise UsageError(f"drop_fraction must be between 0 and 1, not {self.drop_fraction}")
         if self.drop_threshold is not None and not self.drop_threshold >= 0.0:  # above 1 keeps every document
-            raise ValueError(f"drop_threshold must be at least 0, not {self.drop_threshold}")
+            raise UsageError(f"drop_threshold must be at least 0, not {self.drop_threshold}")
         if self.short_words < 0 or self.error_limit < 1:
-            raise ValueError("short_words must be at least 0 and error_limit at least 1")
+            raise UsageError("short_words must be at least 0 and error_limit at least 1")
 
     @property
     def chunk(self) -> dict:

@@ -17,6 +17,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Optional, Union
 
+from prox.errors import UsageError
 from prox.masking import MASK, is_secret, mask
 from prox.report.diff import DocView
 
@@ -69,7 +70,7 @@ def render_card(folder: str, *, license: Optional[str] = None, language: Union[s
     identity = mask(read_identity(folder) or {})  # a card is published: no secret of run.json goes in
     stats = _read_json(f"{folder.rstrip('/')}/stats.json") or report.summary
     if not stats:
-        raise ValueError(f"{folder} has no readable stats.json: finish the run (or run prox summary {folder}) first")
+        raise UsageError(f"{folder} has no readable stats.json: finish the run (or run prox summary {folder}) first")
     name = pretty_name or _folder_name(folder)
     data = card_data(folder, identity, stats, report, license=license, language=language, pretty_name=name)
     body = "\n\n".join(part for part in (

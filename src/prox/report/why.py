@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from prox.errors import UsageError
 from prox.program.words import word_units
 from prox.report.diff import DocView
 from prox.text.language import rules_language
@@ -39,14 +40,14 @@ class Explainer:
         from prox.settings import STAGES, RefineSettings
 
         if identity.get("command") != "refine":
-            raise ValueError("--why needs a prox refine run: a prox execute run re-executed stored programs, which are its evidence")
+            raise UsageError("--why needs a prox refine run: a prox execute run re-executed stored programs, which are its evidence")
         settings = RefineSettings.of(identity.get("preset"), identity.get("doc_model"), identity.get("chunk_model"),
                                      identity.get("backend"), identity.get("stages") or STAGES,
                                      **(identity.get("writer_options") or {}))
         explained = tuple(stage for stage in settings.stages if settings.models.for_stage(stage).backend in EXPLAINED)
         if not explained:
             backend = settings.models.for_stage(settings.stages[0]).backend
-            raise ValueError(f"--why computes the evidence of the heuristic and of students; this run's writer is {backend}, "
+            raise UsageError(f"--why computes the evidence of the heuristic and of students; this run's writer is {backend}, "
                              "whose programs (and P(drop), where it scored) are its evidence")
         engine = Engine.build(replace(settings, stages=explained))  # one writer for both stages when they share one
         return cls(engine.doc_writer, engine.chunk_writer)

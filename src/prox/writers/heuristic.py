@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Iterable, Sequence
 
+from prox.errors import UsageError
 from prox.program.operations import Normalize, RemoveLines
 from prox.program.words import word_units
 from prox.text.chunker import Chunk, numbered_lines
@@ -59,20 +60,20 @@ class HeuristicWriter:
         """``line_rules``: a :class:`LineRules`, or the thresholds to change (``-O 'line_rules={"prose_words": 8}'``);
         ``doc_filters``: all (True), none (False), or names, a list or comma-separated (``-O doc_filters=fineweb``)."""
         if judge not in ("content", "page"):
-            raise ValueError(f"judge must be 'content' or 'page', not {judge!r}")
+            raise UsageError(f"judge must be 'content' or 'page', not {judge!r}")
         if isinstance(doc_filters, str):
             doc_filters = [name.strip() for name in doc_filters.split(",") if name.strip()]
         names = FILTERS if doc_filters is True else () if doc_filters is False else tuple(doc_filters)
         unknown = set(names) - set(FILTER_SETTINGS)
         if unknown:
-            raise ValueError(f"unknown doc filters {sorted(unknown)}; choose from {', '.join(FILTER_SETTINGS)}")
+            raise UsageError(f"unknown doc filters {sorted(unknown)}; choose from {', '.join(FILTER_SETTINGS)}")
         if isinstance(line_rules, Mapping):
             known = {f.name for f in fields(LineRules)}
             if set(line_rules) - known or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in line_rules.values()):
-                raise ValueError(f"line_rules takes numbers for {', '.join(sorted(known))}, not {dict(line_rules)!r}")
+                raise UsageError(f"line_rules takes numbers for {', '.join(sorted(known))}, not {dict(line_rules)!r}")
             line_rules = replace(LineRules(), **line_rules)
         elif not isinstance(line_rules, LineRules):
-            raise ValueError(f"line_rules takes a LineRules or a JSON object of its thresholds, not {line_rules!r}")
+            raise UsageError(f"line_rules takes a LineRules or a JSON object of its thresholds, not {line_rules!r}")
         self.line_rules = line_rules
         self.doc_filters = names
         self.judge = judge

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from prox.errors import ModelUnavailable
+from prox.errors import MissingExtra, ModelUnavailable, UsageError
 from prox.text.prompts import Prompt
 from prox.writers.prompted import Generation, PromptedWriter
 
@@ -32,7 +32,7 @@ class LlamaCppWriter(PromptedWriter):
         try:
             from llama_cpp import Llama
         except ImportError as exc:
-            raise ImportError("the llamacpp backend needs llama-cpp-python: pip install 'prox-refine[llamacpp]'") from exc
+            raise MissingExtra("the llamacpp backend needs llama-cpp-python: pip install 'prox-refine[llamacpp]'") from exc
         if os.path.isdir(model):  # a folder holding one GGUF file, as prox train writes it
             found = [name for name in os.listdir(model) if name.endswith(".gguf")]
             if len(found) == 1:
@@ -56,7 +56,7 @@ class LlamaCppWriter(PromptedWriter):
         for k, prompt in enumerate(prompts):
             budget = min(max_new_tokens, self.llm.n_ctx() - len(prompt.token_ids))
             if budget <= 0:
-                raise ValueError(f"prompt of {len(prompt.token_ids)} tokens does not fit n_ctx={self.llm.n_ctx()}")
+                raise UsageError(f"prompt of {len(prompt.token_ids)} tokens does not fit n_ctx={self.llm.n_ctx()}")
             processors = None
             if masks is not None:
                 processors = LogitsProcessorList([LlamaCppConstraint(Tracker(masks[k], budget), len(prompt.token_ids))])

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from prox.constrain.gbnf import DOC_GRAMMAR, grammar_of
+from prox.errors import UsageError
 from prox.serving import ServerClient, answer_text
 from prox.text.prompts import SYSTEM_PROMPT, Prompt
 from prox.writers.base import Written
@@ -55,7 +56,7 @@ class OpenAIWriter(PromptedWriter):
         **options: Any,
     ):
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+            raise UsageError(f"mode must be one of {', '.join(MODES)}")
         from prox.text.tokenizers import as_tokenizer
 
         options.setdefault("prompts_per_batch", 256)  # a batch is only what is in flight together

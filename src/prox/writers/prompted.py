@@ -16,7 +16,7 @@ from prox import progress
 from prox.constrain.automaton import ChunkAutomaton, DocAutomaton
 from prox.constrain.tracker import StateMasks
 from prox.constrain.vocabulary import vocabulary
-from prox.errors import BUGS
+from prox.errors import BUGS, UsageError
 from prox.text.chunker import MAX_CHUNK_TOKENS, Chunk, numbered_lines
 from prox.text.prompts import MAX_DOC_PROMPT_TOKENS, Prompt, chunk_prompts, doc_prompts
 from prox.writers.base import CHUNK_MAX_NEW_TOKENS, DOC_MAX_NEW_TOKENS, Written, length_batches
@@ -59,7 +59,7 @@ class PromptedWriter:
         self.doc_prompt_tokens = doc_prompt_tokens
         self.chunk_tokens = chunk_tokens
         if doc_mode not in ("generate", "score"):
-            raise ValueError("doc_mode must be generate or score")
+            raise UsageError("doc_mode must be generate or score")
         self.constrained = constrained and self.supports_constraints
         self.doc_mode = doc_mode
         self._doc_masks = None

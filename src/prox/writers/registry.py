@@ -11,6 +11,7 @@ import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from prox.errors import UsageError
 from prox.writers.base import ProgramWriter
 
 # backend -> the class that writes its programs ("module:Class"); importing one is light
@@ -27,7 +28,7 @@ MODEL_FREE = ("heuristic",)
 
 def writer_class(backend: str) -> type:
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise UsageError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     module, name = BACKENDS[backend].split(":")
     return getattr(importlib.import_module(module), name)
 
@@ -39,12 +40,12 @@ def check_options(backend: str, options: Mapping[str, Any], also: Sequence[str] 
     unknown = sorted(set(options) - set(valid) - set(also))
     if unknown:
         more = f" (and {', '.join(also)})" if also else ""
-        raise ValueError(f"the {backend} backend takes no option {', '.join(map(repr, unknown))}; its options: "
+        raise UsageError(f"the {backend} backend takes no option {', '.join(map(repr, unknown))}; its options: "
                          f"{', '.join(valid) or 'none'}{more}")
     hints = option_types(backend)
     for name, value in options.items():
         if name in hints and not fits(value, hints[name]):
-            raise ValueError(f"the {backend} backend's option {name} takes {_type_name(hints[name])}, not {value!r}")
+            raise UsageError(f"the {backend} backend's option {name} takes {_type_name(hints[name])}, not {value!r}")
 
 
 def option_types(backend: str) -> dict:
@@ -144,10 +145,13 @@ def default_backend(model: str) -> str:
 def make_writer(backend: str, model: str | None = None, **options: Any) -> ProgramWriter:
     """A writer for ``backend`` (one of BACKENDS) and ``model`` (hub id, folder, .gguf file or served name),
     with the options that backend takes (:func:`check_options` names them)."""
-    cls = writer_class(backend)
     check_options(backend, options)
-    if backend in MODEL_FREE:
-        return cls(**options)
-    if model is None:
-        raise ValueError(f"the {backend} backend needs a model")
-    return cls(model, **options)
+    if backend not in MODEL_FREE and model is None:
+        raise UsageError(f"the {backend} backend needs a model")
+    return build_writer(backend, model, options)
+
+
+def build_writer(backend: str, model: str | None, options: Mapping[str, Any]) -> ProgramWriter:
+    """The writer, its options already checked (:class:`prox.settings.RefineSettings` checks them once)."""
+    cls = writer_class(backend)
+    return cls(**options) if backend in MODEL_FREE else cls(model, **options)

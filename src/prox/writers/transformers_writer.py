@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from prox.errors import MissingExtra
 from prox.text.prompts import Prompt
 from prox.writers.prompted import Generation, PromptedWriter
 
@@ -61,7 +62,7 @@ def load_model(model: str, dtype: str = "auto", device: str | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:
-        raise ImportError(f"the transformers backend needs torch ({exc}): pip install 'prox-refine[hf]'") from None
+        raise MissingExtra(f"the transformers backend needs torch ({exc}): pip install 'prox-refine[hf]'") from None
 
     from prox.errors import ModelUnavailable
     from prox.models import is_adapter
@@ -96,7 +97,7 @@ def _with_adapter(folder: str, dtype: str, device: str | None):
     try:
         from peft import PeftModel
     except ImportError as exc:
-        raise ImportError(f"{folder} is a LoRA adapter, which needs peft ({exc}): pip install 'prox-refine[hf]'") from None
+        raise MissingExtra(f"{folder} is a LoRA adapter, which needs peft ({exc}): pip install 'prox-refine[hf]'") from None
 
     network, tokenizer = load_model(base_model(folder), dtype, device)
     merged = PeftModel.from_pretrained(network, folder, autocast_adapter_dtype=False).merge_and_unload()

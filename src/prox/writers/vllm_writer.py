@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from prox.constrain.gbnf import DOC_GRAMMAR, grammar_of
+from prox.errors import MissingExtra
 from prox.text.prompts import Prompt
 from prox.writers.prompted import Generation, PromptedWriter
 
@@ -30,7 +31,7 @@ def engine(model: str, **engine_options: Any):
         try:
             from vllm import LLM
         except ImportError as exc:
-            raise ImportError("the vllm backend needs vLLM and a GPU: pip install 'prox-refine[vllm]'") from exc
+            raise MissingExtra("the vllm backend needs vLLM and a GPU: pip install 'prox-refine[vllm]'") from exc
         _ENGINES[key] = LLM(model=model, **engine_options)
     return _ENGINES[key]
 

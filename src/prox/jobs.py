@@ -194,17 +194,16 @@ class _Job:
     def retry_failed(self) -> None:
         """Documents committed with writer errors are not final: their parts (and the parts after them, which
         commit in stream order) are redone by this run, and their tasks run again."""
-        import fsspec
+        from datatrove.io import get_datafolder
 
         from prox.pipeline.checkpoints import Checkpoints
 
-        checkpoints = Checkpoints(f"{self.output}/checkpoints", self.checkpoint_every)
+        checkpoints, folder = Checkpoints(f"{self.output}/checkpoints", self.checkpoint_every), get_datafolder(self.output)
         for rank in self.ranks:
             if checkpoints.reopen_failed(rank):
-                completion = f"{self.output}/logs/completions/{rank:05d}"  # datatrove's: a completed task is skipped
-                fs, _, (root,) = fsspec.get_fs_token_paths(completion)
-                if fs.exists(root):
-                    fs.rm(root)
+                completion = f"logs/completions/{rank:05d}"  # datatrove's: a completed task is skipped
+                if folder.exists(completion):
+                    folder.rm(completion)
 
     def run(self, progress: bool = False, force: bool = False, quiet: bool = True,
             existing_folder: bool = False) -> Optional[dict]:
@@ -268,10 +267,9 @@ class _Job:
         return owns, start_over, described
 
     def _folder_exists(self) -> bool:
-        import fsspec
+        from datatrove.io import get_datafolder
 
-        fs, _, (root,) = fsspec.get_fs_token_paths(self.output)
-        return fs.exists(root)
+        return get_datafolder(self.output).exists("")
 
     def _run(self, progress: bool, quiet: bool, owns: list[str], lock) -> Optional[dict]:
         from prox.pipeline.progress import ProgressBar
@@ -419,8 +417,8 @@ LEGACY_EXECUTE_FILES = ("kept.jsonl", "kept.parquet", "dropped.jsonl", "dropped.
 
 
 def _clear(folder: str) -> None:
-    import fsspec
+    from datatrove.io import get_datafolder
 
-    fs, _, (root,) = fsspec.get_fs_token_paths(folder)
-    if fs.exists(root):
-        fs.rm(root, recursive=True)
+    files = get_datafolder(folder)
+    if files.exists(""):
+        files.rm("", recursive=True)

@@ -42,31 +42,30 @@ class Checkpoints:
             raise UsageError("checkpoint interval must be at least 1 document")
 
     @property
-    def _fs(self):
-        import fsspec
+    def _files(self):
+        from datatrove.io import get_datafolder
 
-        fs, _, (root,) = fsspec.get_fs_token_paths(self.folder)
-        return fs, root
+        return get_datafolder(self.folder)
 
     def marker(self, rank: int, part: int) -> str:
-        return f"{self.folder.rstrip('/')}/{rank:05d}-{part:05d}.json"
+        return f"{self.folder.rstrip('/')}/{_name(rank, part)}"
 
     def committed(self, rank: int | None = None) -> dict[tuple[int, int], dict]:
         """Figures of every committed part, by (rank, part); a torn marker counts as not committed."""
-        fs, root = self._fs
+        files = self._files
         found: dict[tuple[int, int], dict] = {}
-        if not fs.exists(root):
+        if not files.exists(""):
             return found
-        for path in fs.ls(root, detail=False):
-            match = MARKER.search(path)
+        for name in files.ls("", detail=False):
+            match = MARKER.search(name)
             if not match or (rank is not None and int(match.group(1)) != rank):
                 continue
             try:
-                with fs.open(path, "rb") as handle:
+                with files.open(name, "rb") as handle:
                     figures = json.loads(handle.read())
             except (ValueError, OSError):
                 continue
-            _check_figures(path, figures)
+            _check_figures(self.marker(int(match.group(1)), int(match.group(2))), figures)
             found[(int(match.group(1)), int(match.group(2)))] = figures
         return found
 
@@ -79,13 +78,10 @@ class Checkpoints:
         return self.next_part(rank) * self.every
 
     def commit(self, rank: int, part: int, figures: dict) -> None:
-        fs, root = self._fs
-        fs.makedirs(root, exist_ok=True)
-        path = self.marker(rank, part)
-        temporary = path + ".tmp"
-        with fs.open(temporary, "wb") as handle:
+        files, name = self._files, _name(rank, part)
+        with files.open(name + ".tmp", "wb") as handle:  # written whole, then renamed: a marker is never torn
             handle.write(json.dumps(figures).encode())
-        fs.mv(temporary, path)
+        files.mv(name + ".tmp", name)
 
     def reopen_failed(self, rank: int) -> bool:
         """Make the first part of ``rank`` that holds documents its writers failed on (``writer_errors``), and every
@@ -95,11 +91,15 @@ class Checkpoints:
         failed = [part for part, figures in committed if isinstance(figures, dict) and figures.get("writer_errors")]
         if not failed:
             return False
-        fs, _ = self._fs
+        files = self._files
         for part, _ in committed:
             if part >= failed[0]:
-                fs.rm(self.marker(rank, part))
+                files.rm(_name(rank, part))
         return True
 
     def parts(self) -> Iterator[dict]:
         yield from self.committed().values()
+
+
+def _name(rank: int, part: int) -> str:
+    return f"{rank:05d}-{part:05d}.json"

@@ -115,11 +115,11 @@ class WriteOutputs(PipelineStep):
 
     def _delete_uncommitted(self, rank: int, first: int) -> None:
         """Remove files of parts that have no marker: a killed run's half-written work."""
-        import fsspec
+        from datatrove.io import get_datafolder
 
-        fs, _, (root,) = fsspec.get_fs_token_paths(self.output_folder)
+        folder = get_datafolder(self.output_folder)
         for kind in ("kept", "dropped", "rejected"):
-            for path in fs.glob(f"{root}/{kind}/{rank:05d}-*"):
+            for path in folder.glob(f"{kind}/{rank:05d}-*"):
                 part = path.rsplit("/", 1)[-1][6:11]
                 if part.isdigit() and int(part) >= first:
-                    fs.rm(path)
+                    folder.rm(path)

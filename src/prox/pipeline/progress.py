@@ -115,15 +115,15 @@ class StageProgress:
 
 def read(folder: str) -> Optional[dict]:
     """Every task's progress, summed: ``output`` and one entry per stage; None while a file is being written."""
-    import fsspec
+    from datatrove.io import get_datafolder
 
-    fs, _, (root,) = fsspec.get_fs_token_paths(folder)
+    files = get_datafolder(folder)
     figures: dict = {}
     try:
-        for path in fs.glob(f"{root}/*.json"):
+        for path in files.glob("*.json"):
             name = path.rsplit("/", 1)[-1][:-5]
             kind = name.split("-", 1)[1] if "-" in name else "output"
-            with fs.open(path, "r") as handle:
+            with files.open(path, "r") as handle:
                 data = json.load(handle)
             into = figures.setdefault(kind, {})
             for key, value in data.items():

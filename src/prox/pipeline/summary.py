@@ -48,25 +48,24 @@ INVOCATIONS = "logs/invocations.jsonl"
 
 def record_invocation(output: str, started: float, seconds: float, documents: int) -> None:
     """Append one invocation (when, how long, how many documents it added) to the run's record."""
-    import fsspec
+    from datatrove.io import get_datafolder
 
     stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t))  # noqa: E731
     line = {"started": stamp(started), "finished": stamp(started + seconds), "seconds": round(seconds, 3), "documents": documents}
-    path = f"{output}/{INVOCATIONS}"
-    fs, _, (root,) = fsspec.get_fs_token_paths(path)
-    previous = fs.cat_file(root).decode() if fs.exists(root) else ""  # object stores cannot append: rewrite it
-    with fsspec.open(path, "w", auto_mkdir=True) as handle:
+    folder = get_datafolder(output)
+    previous = folder.cat_file(INVOCATIONS).decode() if folder.exists(INVOCATIONS) else ""  # object stores cannot append
+    with folder.open(INVOCATIONS, "w") as handle:
         handle.write(previous + json.dumps(line) + "\n")
 
 
 def invocations(output: str) -> list[dict]:
-    import fsspec
+    from datatrove.io import get_datafolder
 
-    fs, _, (root,) = fsspec.get_fs_token_paths(f"{output}/{INVOCATIONS}")
-    if not fs.exists(root):
+    folder = get_datafolder(output)
+    if not folder.exists(INVOCATIONS):
         return []
     runs = []
-    for line in fs.cat_file(root).decode("utf-8", "replace").splitlines():
+    for line in folder.cat_file(INVOCATIONS).decode("utf-8", "replace").splitlines():
         try:
             run = json.loads(line)
         except ValueError:

@@ -131,10 +131,6 @@ def is_blank(document) -> bool:
     return DocState(document.metadata, create=False).blank
 
 
-def is_empty(document) -> bool:
-    return DocState(document.metadata, create=False).empty
-
-
 def writer_errors(document) -> list[str]:
     return DocState(document.metadata, create=False).writer_errors
 

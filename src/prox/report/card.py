@@ -163,7 +163,8 @@ def source_cards(inputs: list[str], limit: int = 20) -> dict:
 
 def records_language(report) -> Optional[str]:
     """The most common language of the sampled kept documents (all sampled ones when none is kept): prox keeps an
-    input record's top-level ``language`` in ``metadata`` (as JSON in ``metadata.source`` in Parquet outputs).
+    input record's top-level ``language`` in ``metadata`` (older Parquet outputs' JSON ``metadata.source`` is
+    unfolded when read: :mod:`prox.records`).
     Values that are no language code are ignored."""
     for docs in ([d for d in report.sample if not d.dropped], report.sample):
         counts = Counter(code for code in map(_language_of, docs) if code)
@@ -191,14 +192,7 @@ def _detected(doc: DocView) -> Optional[str]:
 
 
 def _language_of(doc: DocView) -> Optional[str]:
-    metadata = doc.metadata
-    found = metadata.get("language")
-    if found is None and isinstance(metadata.get("source"), str) and metadata["source"].startswith("{"):
-        try:
-            fields = json.loads(metadata["source"])
-        except ValueError:
-            fields = None
-        found = fields.get("language") if isinstance(fields, dict) else None
+    found = doc.metadata.get("language")
     return found if isinstance(found, str) and LANGUAGE.match(found) else None
 
 

@@ -73,7 +73,7 @@ def source_of(record: dict) -> str:
     from urllib.parse import urlparse
 
     metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
-    if isinstance(metadata.get("source"), str) and not metadata["source"].startswith("{"):
+    if isinstance(metadata.get("source"), str):
         return metadata["source"]
     url = metadata.get("url") or record.get("url")
     if isinstance(url, str) and (host := urlparse(url).hostname):

@@ -3,7 +3,8 @@
 Backends load their libraries only when built, so importing this package stays light.
 """
 
+from prox.errors import ModelUnavailable
 from prox.writers.base import ProgramWriter, Written
 from prox.writers.registry import BACKENDS, default_backend, make_writer
 
-__all__ = ["BACKENDS", "ProgramWriter", "Written", "default_backend", "make_writer"]
+__all__ = ["BACKENDS", "ModelUnavailable", "ProgramWriter", "Written", "default_backend", "make_writer"]

@@ -302,3 +302,30 @@ def test_a_bug_inside_a_prompted_writer_is_raised_not_recorded_per_document(llam
     monkeypatch.setattr(writer, "generate", lambda *a, **k: (_ for _ in ()).throw(ConnectionError("refused")))
     written = writer.write_doc(["A page about rivers."])
     assert written[0].error and "refused" in written[0].error  # an error of the outside world: recorded per document
+
+
+@pytest.mark.parametrize("error, status", [(ValueError("an internal slip"), 1), (KeyError("chunk"), 1),
+                                           (ImportError("cannot import name 'x' from 'prox.y'"), 1)])
+def test_a_bug_is_a_traceback_and_status_1_never_passed_off_as_the_users_mistake(monkeypatch, error, status):
+    from prox.refiner import Refiner
+
+    def broken(self, texts):
+        raise error
+
+    monkeypatch.setattr(Refiner, "refine", broken)
+    result = CliRunner().invoke(app, ["refine-text", "--preset", "heuristic", "-"], input="A line of text.\n")
+    assert result.exit_code == status and result.exception is error  # the runner holds what typer prints as a traceback
+    assert "error:" not in result.output
+
+
+@pytest.mark.parametrize("error", ["UsageError", "MissingExtra"])
+def test_a_users_mistake_is_one_line_and_status_2(monkeypatch, error):
+    import prox.errors
+    from prox.refiner import Refiner
+
+    def refused(self, texts):
+        raise getattr(prox.errors, error)("the thing you gave cannot be used: try another")
+
+    monkeypatch.setattr(Refiner, "refine", refused)
+    result = CliRunner().invoke(app, ["refine-text", "--preset", "heuristic", "-"], input="A line of text.\n")
+    assert result.exit_code == 2 and result.output.strip() == "error: the thing you gave cannot be used: try another"

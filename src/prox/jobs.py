@@ -34,7 +34,7 @@ from prox.pipeline.inputs import InputsChanged, changes
 from prox.pipeline.summary import committed, record_invocation, summarize
 from prox.program.stored import Thresholds
 from prox.report.card import write_dataset_card
-from prox.settings import DEFAULT_PRESET
+from prox.settings import DEFAULT_PRESET, check_stages
 
 __all__ = ["ExecuteJob", "RefineJob", "SettingsChanged"]
 
@@ -323,10 +323,7 @@ class RefineJob(_Job):
 
     def __post_init__(self):
         super().__post_init__()
-        self.stages = list(self.stages)
-        unknown = set(self.stages) - {"doc", "chunk"}
-        if unknown or not self.stages:
-            raise UsageError(f"--stages takes doc, chunk or both, not {','.join(self.stages)}")
+        self.stages = list(check_stages(self.stages))
         from prox.settings import RefineSettings
 
         # checked here, when the job starts: a bad preset, backend or option fails before any task runs

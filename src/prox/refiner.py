@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from prox.engine import Engine, RefineResult
-from prox.errors import UsageError
 from prox.program.executor import DROP_FRACTION, ERROR_LIMIT, SHORT_WORDS
 from prox.program.stored import Thresholds
-from prox.settings import DEFAULT_PRESET, PRESETS, STAGES, RefineSettings
+from prox.settings import DEFAULT_PRESET, PRESETS, STAGES, RefineSettings, check_stages
 from prox.writers.base import ProgramWriter
 
 __all__ = ["PRESETS", "RefineResult", "Refiner"]
@@ -46,10 +45,7 @@ class Refiner:
         writers: dict | None = None,
         **options: Any,
     ):
-        unknown = sorted(set(stages) - set(STAGES))
-        if unknown or not stages:
-            raise UsageError(f"unknown stages {unknown}; choose doc, chunk or both" if unknown else "choose a stage: doc, chunk")
-        self.stages = tuple(stages)
+        self.stages = check_stages(stages)
         self.thresholds = Thresholds(drop_fraction, short_words, error_limit, drop_threshold)
         given = {"doc": doc_writer, "chunk": chunk_writer}
         to_build = [stage for stage in self.stages if given[stage] is None]  # a writer passed in is used as it is

@@ -28,6 +28,15 @@ from prox.writers.registry import BACKENDS, MODEL_FREE, backend_options, check_o
 STAGES = ("doc", "chunk")
 
 
+def check_stages(stages: Sequence[str]) -> tuple[str, ...]:
+    """The stages to run, refused in one message when one is unknown or none is given."""
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown or not stages:
+        raise UsageError(f"unknown stages {', '.join(unknown)}; choose doc, chunk or both" if unknown else
+                         "choose at least one stage: doc, chunk")
+    return tuple(stages)
+
+
 @dataclass(frozen=True)
 class Preset:
     doc_model: str | None = None
@@ -169,10 +178,7 @@ class RefineSettings:
             raise UsageError(f"doc_mode must be generate or score, not {mode!r}")
         object.__setattr__(self, "options", options)
         object.__setattr__(self, "score", self.score or mode == "score")
-        unknown = [s for s in self.stages if s not in STAGES]
-        if unknown or not self.stages:
-            raise UsageError(f"unknown stages {sorted(unknown)}; choose doc, chunk or both" if unknown else
-                             "choose at least one stage: doc, chunk")
+        check_stages(self.stages)
         for stage in self.stages:
             self._check(stage)
         object.__setattr__(self, "_writers", {stage: StageWriter(self.models.for_stage(stage).backend,

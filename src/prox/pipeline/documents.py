@@ -14,7 +14,7 @@ from prox.records import mend
 PROX = "prox"
 INTERNAL = ("position", "offset", "id")  # task-stream bookkeeping, and the input's id (written back in its place)
 # what a refine run writes into a record: an input's own values of these are kept apart (``input_fields``)
-STORED_PROGRAMS = ("doc_program", "chunk_program", "drop_probability", "doc_rule")  # what the writers store
+STORED_PROGRAMS = ("doc_program", "chunk_program", "drop_probability", "doc_rule", "remove_probability")  # what the writers store
 WRITTEN_FIELDS = ("raw_content", *STORED_PROGRAMS, PROX)
 STAGES = ("doc", "chunk")
 

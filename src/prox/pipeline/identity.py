@@ -32,5 +32,7 @@ def comparable(settings: dict) -> dict:
         if options.get("constrained") is True:
             del options["constrained"]  # the default, now passed only when turned off
         identity.setdefault("score", False)
+    if isinstance(identity.get("thresholds"), dict):
+        identity["thresholds"] = {"line_threshold": None, **identity["thresholds"]}  # runs made before it existed
     identity["writer_options"] = {k: v for k, v in options.items() if k not in WRITER_LOGISTICS}
     return identity

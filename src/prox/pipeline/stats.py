@@ -20,6 +20,7 @@ class RunStats:
     blank_lines: int = 0  # blank input lines: no record, so not read, and written nowhere
     writer_errors: int = 0
     scored: int = 0  # documents with a stored P(drop) (metadata.drop_probability): what a drop threshold can re-decide
+    lines_scored: int = 0  # documents with a stored P(remove) of their lines: what a line threshold can re-decide
     reasons: Counter = field(default_factory=Counter)
     lines_removed: int = 0
     normalizations: int = 0
@@ -51,6 +52,7 @@ class RunStats:
         self.writer_errors += bool(prox.get("writer_errors"))
         p_drop = document.metadata.get("drop_probability")
         self.scored += isinstance(p_drop, (int, float)) and not isinstance(p_drop, bool)
+        self.lines_scored += isinstance(document.metadata.get("remove_probability"), (list, tuple))
         self.lines_removed += sum(end - start + 1 for start, end in prox.get("removed_lines", []))
         self.normalizations += sum(1 for n in prox.get("normalizations", []) if n.get("count"))
         self.programs += prox.get("programs", 0)
@@ -116,6 +118,7 @@ class RunStats:
             "blank_lines": self.blank_lines,
             "writer_errors": self.writer_errors,
             "scored": self.scored,
+            "lines_scored": self.lines_scored,
             "reasons": dict(self.reasons.most_common()),
             "lines_removed": self.lines_removed,
             "normalizations": self.normalizations,

@@ -184,6 +184,10 @@ class WriteChunkPrograms(_ProgramStep):
         costs = []
         for document, (_, written) in zip(documents, self.engine.write_chunks([d.text for d in documents])):
             document.metadata["chunk_program"] = [w.program for w in written]
+            document.metadata.pop("remove_probability", None)  # an input's, or an earlier run's
+            scores = [w.remove_probabilities for w in written]
+            if written and all(s is not None for s in scores):  # one per line, in the chunks' order: the document's lines
+                document.metadata["remove_probability"] = [p for own in scores for p in own]
             costs.append(written)
         return costs
 

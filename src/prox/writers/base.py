@@ -25,6 +25,7 @@ class Written:
     seconds: float = 0.0  # this item's share of its batch's wall time
     error: str | None = None  # set when the writer gave up on this item (the program is then empty)
     drop_probability: float | None = None  # doc level in scoring mode: P(the program starts with drop)
+    remove_probabilities: tuple[float, ...] | None = None  # chunk level, a scoring writer: P(remove) of each line
     rule: str | None = None  # the rule that made a rule-based writer drop, e.g. "fineweb:line_punct_ratio"
 
 

@@ -6,6 +6,11 @@ whose P(remove) reaches the line threshold, and ``normalize`` for teasers ("Read
 keeps. Like the heuristic it has no token budget: it reads the whole document as one chunk, so every line is
 judged in its page. The doc model judges documents in the languages it learned (``doc_languages``); others
 are dropped only when too little content is left, so no page is dropped for its language.
+
+A student with a language model (``prox.distill.line_lm``, the ``smollm2-web`` preset) scores the lines of the pages
+that model reads (English) with its hidden states beside the features: one forward pass per window of lines, on
+``device`` (a GPU when there is one), ``batch_size`` windows at a time. P(drop) stays the doc model's, from the
+features alone, as it was trained.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Optional, Sequence
 
+from prox.errors import UsageError
 from prox.program.operations import RemoveLines
 from prox.program.words import word_units
 from prox.text.chunker import Chunk, numbered_lines
@@ -26,13 +32,16 @@ class StudentWriter:
 
     always_scores = True  # the doc stage always writes P(drop): --drop-threshold re-decides from it
 
-    def __init__(self, model: str, line_threshold: Optional[float] = None):
+    def __init__(self, model: str, line_threshold: Optional[float] = None, device: Optional[str] = None,
+                 dtype: str = "auto", batch_size: int = 4):
         from prox.distill.student import Student
 
         self.folder = model
         self.student = Student.load(model)
         if line_threshold is not None:
             self.student.line_threshold = float(line_threshold)
+        if self.student.lm is not None:
+            self._load_language_model(device, dtype, batch_size)
         self._seen: OrderedDict = OrderedDict()  # the doc stage's line scores, reused by the chunk stage
 
     def write_doc(self, documents: Sequence[str]) -> list[Written]:
@@ -55,10 +64,29 @@ class StudentWriter:
             return Written("drop_doc()", rule="length:short_content")
         return Written("keep_doc()")
 
+    def _load_language_model(self, device: Optional[str], dtype: str, batch_size: int) -> None:
+        from prox.models import resolve_base
+        from prox.writers.transformers_writer import load_model, quiet_loading
+
+        lm = self.student.lm
+        with quiet_loading():
+            lm.encoder = load_model(resolve_base(lm.base, self.folder), dtype, device)
+        width = 2 * len(lm.layers) * lm.encoder[0].config.hidden_size
+        if lm.head.weight.shape != (width,) or max(lm.layers) > lm.encoder[0].config.num_hidden_layers:
+            raise UsageError(f"{self.folder}: its head was made for other hidden states than {lm.base} gives; distill it again")
+        lm.batch_size = int(batch_size)
+
     def write_chunk(self, chunks: Sequence[Chunk]) -> list[Written]:
         numbered = [numbered_lines(chunk) for chunk in chunks]
-        scores = self._p_remove([[line for _, line in pairs] for pairs in numbered])
-        return [Written(self._program(pairs, p)) for pairs, p in zip(numbered, scores)]
+        pages = [[line for _, line in pairs] for pairs in numbered]
+        scores = self._p_remove(pages)
+        lm = self.student.lm
+        if lm is not None:
+            read = [i for i, lines in enumerate(pages) if lm.reads("\n".join(lines))]
+            for i, p in zip(read, lm.p_remove([pages[i] for i in read])):
+                scores[i] = p
+        return [Written(self._program(pairs, p), remove_probabilities=tuple(round(float(x), 4) for x in p))
+                for pairs, p in zip(numbered, scores)]
 
     def _program(self, pairs: list[tuple[int, str]], p_remove) -> str:
         """``remove_lines`` over each run of removed lines, then ``normalize`` for the teasers left in kept lines."""

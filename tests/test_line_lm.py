@@ -1,0 +1,170 @@
+"""The scoring LM writer: a student whose line model also reads a language model's hidden states (prox.distill.line_lm),
+and P(remove) of every line stored so `prox execute --line-threshold` re-decides without a model."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import prox
+from prox import parse_program
+from prox.cli import build
+from prox.distill.sources import Examples, Page
+
+NAVIGATION = ["Home | News | Sport | Weather | Contact us", "Share this article: Facebook | Twitter | Email",
+              "Copyright 2024 The Valley Gazette. All rights reserved.", "Log in | Register | Subscribe",
+              "Related: More stories from the valley", "Privacy policy | Terms of use | Cookies"]
+PROSE = ["The river rises in the northern hills and flows south through three market towns before it reaches the sea.",
+         "Farmers along its banks have grown barley and apples there for centuries, and the floods of spring feed the fields.",
+         "The old stone bridge at the second town was rebuilt twice after floods, the last time in the winter of 1952.",
+         "Boats carried wool and timber down to the coast until the railway came, and the wharves are now small gardens.",
+         "A walking path follows the water for most of its length, and in summer the meadows are full of wild flowers."]
+GREEK = "Ο ποταμός πηγάζει από τους βόρειους λόφους και ρέει νότια μέσα από τρεις πόλεις πριν φτάσει στη θάλασσα."
+
+
+def labelled_pages(count: int, seed: int = 0) -> list[Page]:
+    rng = random.Random(seed)
+    pages = []
+    for _ in range(count):
+        lines = rng.sample(NAVIGATION, 2) + rng.sample(PROSE, 3) + rng.sample(NAVIGATION, 2)
+        pages.append(Page(tuple(lines), (False, False, True, True, True, False, False)))
+    return pages
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, llama2_tokenizer):
+    """A 2-layer random-weight Llama, saved and loaded as a writer loads a base model."""
+    pytest.importorskip("torch")
+    from models import tiny_llama
+
+    from prox.writers.transformers_writer import load_model
+
+    folder = tiny_llama(tmp_path_factory.mktemp("tiny"), llama2_tokenizer)
+    return str(folder), *load_model(str(folder), "auto", "cpu")
+
+
+@pytest.fixture(scope="module")
+def lm_student(tiny, tmp_path_factory):
+    """A student with a head trained on the tiny model's states: the smollm2-web recipe, small."""
+    from prox.distill.features import line_features
+    from prox.distill.line_lm import LineLM, line_states
+    from prox.distill.student import Student
+
+    folder, model, tokenizer = tiny
+    pages = labelled_pages(40)
+    states = line_states(model, tokenizer, [p.lines for p in pages], (1, 2), window_tokens=48)
+    lm = LineLM.fit([line_features(list(p.lines)) for p in pages], [s.astype(np.float32) for s in states],
+                    [p.keep for p in pages], base=folder, layers=(1, 2), window_tokens=48)
+    student = Student.fit(Examples(pages=pages))
+    student.lm = lm
+    out = tmp_path_factory.mktemp("students") / "lm-student"
+    student.save(str(out))
+    return str(out)
+
+
+def test_windows_number_lines_across_the_page_and_keep_to_the_budget(llama2_tokenizer):
+    from prox.distill.line_lm import windows
+
+    lines = [f"line {i} of a page about rivers and towns" for i in range(40)] + ["word " * 200]
+    found = windows(lines, llama2_tokenizer, 64)
+    assert [i for w in found for i in w] == list(range(41))  # every line once, in order
+    assert found[-1] == [40]  # a line over the budget is a window of its own
+    for window in found[:-1]:
+        text = "".join(f"[{i:03d}]{lines[i]}\n" for i in window)
+        assert len(llama2_tokenizer(text, add_special_tokens=False)["input_ids"]) <= 64 + len(window)
+    read = [i for w in windows(lines, llama2_tokenizer, 64, page_tokens=100) for i in w]
+    assert read == list(range(len(read))) and 3 < len(read) < 20  # a training page is read up to page_tokens
+
+
+def test_states_are_the_same_batched_and_padded_or_one_at_a_time(tiny):
+    from prox.distill.line_lm import line_states
+
+    _, model, tokenizer = tiny
+    pages = [p.lines for p in labelled_pages(5)] + [(), ("one short line",)]
+    alone = line_states(model, tokenizer, pages, (1, 2), window_tokens=40, batch_size=1)
+    batched = line_states(model, tokenizer, pages, (1, 2), window_tokens=40, batch_size=4)
+    assert [s.shape for s in alone] == [(len(p), 2 * 2 * model.config.hidden_size) for p in pages]
+    for a, b in zip(alone, batched):
+        np.testing.assert_allclose(a.astype(np.float32), b.astype(np.float32), atol=2e-2)
+
+
+def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_student, monkeypatch):
+    from prox.distill.line_lm import LineLM
+
+    read: list = []
+    real = LineLM.p_remove
+    monkeypatch.setattr(LineLM, "p_remove", lambda self, pages: read.extend(pages) or real(self, pages))
+    english = "\n".join(labelled_pages(1, seed=7)[0].lines)
+    greek = "\n".join([NAVIGATION[0], GREEK, GREEK, NAVIGATION[2]])
+    refiner = prox.Refiner(doc_model=lm_student, chunk_model=lm_student)
+    assert refiner.settings.models.for_stage("chunk").backend == "student"
+    results = refiner.refine([english, greek])
+    assert [list(page) for page in read] == [english.split("\n")]  # the language model reads the English page only
+    for result, text in zip(results, (english, greek)):
+        assert not result.errors and not result.dropped
+        [program] = result.chunk_programs
+        assert not parse_program(program).errors
+        [written] = result.written[1:]
+        assert len(written.remove_probabilities) == len(text.split("\n"))
+        assert set(result.text.split("\n")) <= set(text.split("\n"))  # lines removed, none invented
+    assert PROSE[0] not in english or PROSE[0] in results[0].text
+
+
+def test_a_folder_from_elsewhere_is_checked_before_any_model_loads(lm_student, tmp_path):
+    import shutil
+
+    from prox.distill.student import Student
+    from prox.errors import UsageError
+
+    broken = tmp_path / "broken"
+    shutil.copytree(lm_student, broken)
+    (broken / "lm_head.npz").unlink()
+    with pytest.raises(UsageError, match="lm_head.npz is missing"):
+        Student.load(str(broken))
+    manifest = json.loads((broken / "student.json").read_text())
+    manifest["lm"]["head"] = "../../etc/passwd"  # names in the manifest never lead out of the folder
+    shutil.copy(f"{lm_student}/lm_head.npz", broken / "lm_head.npz")
+    (broken / "student.json").write_text(json.dumps(manifest))
+    assert Student.load(str(broken)).lm is not None
+
+
+def test_p_remove_is_stored_and_execute_re_decides_the_lines_from_it(tmp_path):
+    pages = ["\n".join(p.lines) for p in labelled_pages(3, seed=3)]
+    source = tmp_path / "pages.jsonl"
+    source.write_text("".join(json.dumps({"id": str(i), "text": text}) + "\n" for i, text in enumerate(pages)))
+    runner = CliRunner()
+    result = runner.invoke(build(), ["refine", str(source), "-o", str(tmp_path / "run")])  # the default student
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for path in sorted((tmp_path / "run" / "kept").glob("*.jsonl"))
+               for line in path.read_text().splitlines()]
+    assert len(records) == 3
+    for record in records:
+        p_remove = record["metadata"]["remove_probability"]
+        assert len(p_remove) == len(record["raw_content"].split("\n"))
+        assert all(0.0 <= p <= 1.0 for p in p_remove)
+
+    def executed(*options) -> dict:
+        out = tmp_path / f"execute{len(list(tmp_path.iterdir()))}"
+        done = runner.invoke(build(), ["execute", str(tmp_path / "run" / "kept"), "-o", str(out), "--json", *options])
+        assert done.exit_code == 0, done.output
+        kept = {}
+        for path in sorted((out / "kept").glob("*.jsonl")):
+            kept.update({r["id"]: r["text"] for r in map(json.loads, path.read_text().splitlines())})
+        return kept
+
+    same = executed("--line-threshold", "0.5")  # the student's own threshold: the programs as written
+    assert same == {r["id"]: r["text"] for r in records}
+    none_removed = executed("--line-threshold", "1.01", "--short-words", "0")
+    assert all(text == r["raw_content"] for r in records for text in [none_removed[r["id"]]])
+    assert executed("--line-threshold", "0", "--drop-fraction", "1") == {}  # every line removed: nothing is left
+
+
+def test_a_line_threshold_without_stored_scores_says_so(tmp_path):
+    source = tmp_path / "programs.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": "one\ntwo", "metadata": {"chunk_program": ["skip_chunk()"]}}) + "\n")
+    result = CliRunner().invoke(build(), ["execute", str(source), "-o", str(tmp_path / "out"), "--line-threshold", "0.5"])
+    assert result.exit_code == 1 and "--line-threshold re-decided nothing" in result.output

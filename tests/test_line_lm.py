@@ -179,3 +179,18 @@ def test_a_line_threshold_without_stored_scores_says_so(tmp_path):
     source.write_text(json.dumps({"id": "a", "text": "one\ntwo", "metadata": {"chunk_program": ["skip_chunk()"]}}) + "\n")
     result = CliRunner().invoke(build(), ["execute", str(source), "-o", str(tmp_path / "out"), "--line-threshold", "0.5"])
     assert result.exit_code == 1 and "--line-threshold re-decided nothing" in result.output
+
+
+def test_why_shows_the_p_remove_that_decided(lm_student):
+    from prox.report.diff import DocView
+    from prox.report.why import Explainer
+    from prox.writers.registry import make_writer
+
+    writer = make_writer("student", lm_student)
+    text = "\n".join(labelled_pages(1)[0].lines)
+    stored = [0.91, 0.92, 0.03, 0.04, 0.05, 0.96, 0.97]
+    view = DocView("a", False, "refined", "", "keep_doc()", ["skip_chunk()"], [], [], [], 0, 0,
+                   metadata={"remove_probability": stored}, raw=text)
+    why = Explainer(writer, writer).explain(view)
+    assert why.lines[0] == "P(remove) 0.91 -> remove" and why.lines[2] == "P(remove) 0.03"
+    assert writer.student.lm.encoder is None  # the evidence of a page the language model read is what it stored

@@ -2,8 +2,10 @@
 
 The rules and the students cost milliseconds a page, so their evidence is computed again from the run's
 settings (``run.json``): the heuristic's rule for each line it removes and the words its doc filters judged,
-a student's P(remove) for each line and its P(drop). A language model's evidence is its programs and
-P(drop), which every view shows already.
+a student's P(remove) for each line and its P(drop). Where the run stored P(remove) of each line
+(``metadata.remove_probability``: a student whose language model read the page, ``smollm2-web``), the stored
+figures are shown, not computed again. A generative model's evidence is its programs and P(drop), which every
+view shows already.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ class Explainer:
             if writer.name == "heuristic":
                 self._heuristic(writer, lines, language, why, doc=writer is self.doc_writer, chunk=writer is self.chunk_writer)
             else:
-                self._student(writer, lines, language, why, doc=writer is self.doc_writer, chunk=writer is self.chunk_writer)
+                self._student(writer, lines, language, why, doc=writer is self.doc_writer, chunk=writer is self.chunk_writer,
+                              stored=doc.metadata.get("remove_probability"))
         return why
 
     @staticmethod
@@ -80,13 +83,14 @@ class Explainer:
                 why.notes.append(f"English filters do not judge {language}: dropped only under {MIN_CONTENT_UNITS} words of content")
 
     @staticmethod
-    def _student(writer, lines: list[str], language: str, why: Why, doc: bool, chunk: bool) -> None:
+    def _student(writer, lines: list[str], language: str, why: Why, doc: bool, chunk: bool, stored=None) -> None:
         student = writer.student
-        (p_remove,) = student.p_remove([lines])
+        (p_remove,) = student.p_remove([lines])  # the features' own: what the doc model reads
         threshold = student.line_threshold
         if chunk:
+            decided = stored if isinstance(stored, list) and len(stored) == len(lines) else p_remove
             why.lines = [f"P(remove) {p:.2f}" + (" -> remove" if p >= threshold else "") if line.strip() else ""
-                         for line, p in zip(lines, p_remove)]
+                         for line, p in zip(lines, decided)]
         if doc:
             kept = "\n".join(line for line, p in zip(lines, p_remove) if p < threshold)
             why.notes.append(f"the line model keeps {word_units(kept):,} of {word_units(chr(10).join(lines)):,} words "

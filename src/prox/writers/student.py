@@ -86,9 +86,9 @@ class StudentWriter:
         scores = self._p_remove(pages)
         tokens, seconds = [0] * len(pages), [0.0] * len(pages)
         lm = self.student.lm
-        if lm is not None:
-            read = [i for i, lines in enumerate(pages) if lm.reads("\n".join(lines))]
-            if read and lm.encoder is None:
+        read = [i for i, lines in enumerate(pages) if lm.reads("\n".join(lines))] if lm is not None else []
+        if read:
+            if lm.encoder is None:
                 self._load_language_model()
             start, counts = time.perf_counter(), []
             for i, p, n in zip(read, lm.p_remove([pages[i] for i in read], tokens=counts), counts):

@@ -54,8 +54,9 @@ def test_parquet_outputs_keep_the_jsonl_layout(tmp_path):
         assert set(missing) <= {"url", "license"}
     schema = pq.ParquetFile(next((tmp_path / "parquet/kept").glob("*.parquet"))).schema_arrow
     metadata = schema.field("metadata").type
-    assert {"source", "url", "license", "meta", "doc_program", "chunk_program", "drop_probability", "prox"} == \
-        {metadata.field(i).name for i in range(metadata.num_fields)}
+    assert {"source", "url", "license", "meta", "doc_program", "chunk_program", "drop_probability", "remove_probability",
+            "prox"} == {metadata.field(i).name for i in range(metadata.num_fields)}
+    assert pa.types.is_floating(metadata.field("remove_probability").type.value_type)  # P(remove) per line, as numbers
     assert metadata.field("meta").type == pa.struct([("n", pa.int64())]) and schema.field("id").type == pa.large_string()
     assert json.loads(schema.metadata[JSON_FIELDS.encode()]) == [["metadata", "prox"]]
 

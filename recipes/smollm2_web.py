@@ -13,7 +13,8 @@
    180 tokens/s: the beginnings of the default 800 pages are an hour, their deep windows another hour; on a GPU,
    minutes.
 3. Head: a logistic head on the states and a LightGBM line model on the student's features plus the head's
-   out-of-fold logit (``LineLM.fit``).
+   out-of-fold logit (``LineLM.fit``). With ``--rule both`` (the default) a line SmolLM2 reads goes only when
+   ``student-web``'s own line model would remove it too: P(remove) is the smaller of the two.
 4. The student: the shipped ``student-web`` (its line model for the pages SmolLM2 does not read, its doc model
    for P(drop)) with the head and the line model beside it, in ``--out``; ``--install`` writes it where the
    preset reads it (``src/prox/models/smollm2_web``).
@@ -115,6 +116,8 @@ def main() -> None:
     parser.add_argument("--page-tokens", type=int, default=1024, help="Each training page is read up to here.")
     parser.add_argument("--deep-windows", type=int, default=2,
                         help="Windows per page also read from past --page-tokens, drawn at random (0: none).")
+    parser.add_argument("--rule", choices=("model", "both"), default="both",
+                        help="P(remove) of a line SmolLM2 reads: the line model's, or the smaller of it and student-web's.")
     parser.add_argument("--window-tokens", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=4, help="Windows per forward pass.")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: a GPU when there is one).")
@@ -152,7 +155,7 @@ def main() -> None:
             states.append(np.concatenate([own] + ([more_states] if len(more) else [])).astype(np.float32))
             keep.append([page.keep[i] for i in read])
     read_seconds = time.perf_counter() - start
-    lm = LineLM.fit(features, states, keep, SMOLLM2, layers, args.window_tokens)
+    lm = LineLM.fit(features, states, keep, SMOLLM2, layers, args.window_tokens, rule=args.rule)
     lm.info.update(sets=list(SETS), page_tokens=args.page_tokens, deep_windows=args.deep_windows,
                    seconds=round(time.perf_counter() - start, 1),
                    recipe="python recipes/smollm2_web.py " + " ".join(sys.argv[1:]),

@@ -114,7 +114,7 @@ def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_stu
 
     read: list = []
     real = LineLM.p_remove
-    monkeypatch.setattr(LineLM, "p_remove", lambda self, pages, tokens=None: read.extend(pages) or real(self, pages, tokens))
+    monkeypatch.setattr(LineLM, "p_remove", lambda self, pages, **given: read.extend(pages) or real(self, pages, **given))
     english = "\n".join(labelled_pages(1, seed=7)[0].lines)
     greek = "\n".join([NAVIGATION[0], GREEK, GREEK, NAVIGATION[2]])
     refiner = prox.Refiner(doc_model=lm_student, chunk_model=lm_student)
@@ -130,6 +130,33 @@ def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_stu
         assert (written.input_tokens > 20) == (text == english)  # what the language model read, for the stats
         assert set(result.text.split("\n")) <= set(text.split("\n"))  # lines removed, none invented
     assert PROSE[0] not in english or PROSE[0] in results[0].text
+
+
+def test_the_rule_both_removes_a_line_only_when_the_student_would_too(lm_student, tmp_path):
+    """``both``: P(remove) is the smaller of the LM's and the student's own, so the LM can save content the student
+    would delete but never delete a line the student keeps."""
+    from prox.distill.student import Student
+    from prox.errors import UsageError
+    from prox.text.chunker import whole_document_chunk
+    from prox.writers.registry import make_writer
+
+    student = Student.load(lm_student)
+    student.lm.rule = "both"
+    student.save(str(tmp_path / "both"))
+    manifest = json.loads((tmp_path / "both" / "student.json").read_text())
+    assert manifest["lm"]["rule"] == "both"
+    lines = list(labelled_pages(1, seed=3)[0].lines)
+    chunk = whole_document_chunk("\n".join(lines))
+    [alone] = make_writer("student", lm_student).write_chunk([chunk])
+    writer = make_writer("student", str(tmp_path / "both"))
+    [both] = writer.write_chunk([chunk])
+    [own] = writer.student.p_remove([lines])
+    assert both.input_tokens > 20  # the language model read the page
+    np.testing.assert_allclose(both.remove_probabilities, np.minimum(alone.remove_probabilities, own), atol=1e-4)
+    manifest["lm"]["rule"] = "either"
+    (tmp_path / "both" / "student.json").write_text(json.dumps(manifest))
+    with pytest.raises(UsageError, match="rule"):
+        Student.load(str(tmp_path / "both"))
 
 
 def test_the_doc_stage_never_loads_the_language_model(lm_student):

@@ -27,6 +27,7 @@ LONGEST_WINDOW = 2.5  # a window is cut at this many times window_tokens (one li
 HEAD_FILE = "lm_head.npz"  # the logistic head: arrays only, loaded without pickles
 MODEL_FILE = "lines_lm.txt"  # the line model on the student's features plus the head's logit (LightGBM text)
 L2 = 1e-2  # the head's ridge, chosen in bench/bench_lm_lines.py
+RULES = ("model", "both")  # P(remove): the line model's, or the smaller of it and the student's own
 
 
 def windows(lines: Sequence[str], tokenizer, window_tokens: int = WINDOW_TOKENS,
@@ -178,19 +179,29 @@ class LineLM:
     info: dict = field(default_factory=dict)
     batch_size: int = 4
     encoder: Optional[tuple] = None  # (model, tokenizer), given by the writer that loads it
+    rule: str = "model"  # "both": a line goes only when the student's own line model would remove it too
+
+    def __post_init__(self):
+        if self.rule not in RULES:
+            raise UsageError(f"the language model's rule is {self.rule!r}; it is one of {', '.join(RULES)}")
 
     def reads(self, text: str) -> bool:
         from prox.text.language import rules_language
 
         return not self.languages or rules_language(text) in self.languages
 
-    def p_remove(self, pages: Sequence[Sequence[str]], tokens: Optional[list] = None) -> list[np.ndarray]:
+    def p_remove(self, pages: Sequence[Sequence[str]], tokens: Optional[list] = None,
+                 student: Optional[Sequence[np.ndarray]] = None) -> list[np.ndarray]:
         """P(remove) of every line of every page, one forward pass per window (``tokens`` gets the tokens read of
-        each page)."""
+        each page). With the rule ``both``, ``student`` is the student's own P(remove) of those pages and a line's
+        P(remove) is the smaller of the two: deleting content costs more than leaving boilerplate, and each model
+        keeps content the other would delete."""
         from prox.distill.features import line_features
 
         if self.encoder is None:
             raise UsageError("the student's language model is not loaded (StudentWriter loads it)")
+        if self.rule == "both" and (student is None or len(student) != len(pages)):
+            raise UsageError("the rule 'both' needs the student's own P(remove) of every page")
         model, tokenizer = self.encoder
         states = line_states(model, tokenizer, pages, self.layers, self.window_tokens, self.batch_size, tokens=tokens)
         found = []
@@ -200,12 +211,14 @@ class LineLM:
                 continue
             x = np.column_stack([line_features(lines), self.head.logit(own)])
             found.append(self.line_model.predict(x, num_threads=1))
+        if self.rule == "both":
+            found = [np.minimum(p, np.asarray(own, dtype=float)) for p, own in zip(found, student)]
         return found
 
     @classmethod
     def fit(cls, features: Sequence[np.ndarray], states: Sequence[np.ndarray], keep: Sequence[Sequence[bool]], base: Any,
             layers: Sequence[int], window_tokens: int = WINDOW_TOKENS, languages: Sequence[str] = ("en",),
-            l2: float = L2) -> "LineLM":
+            l2: float = L2, rule: str = "model") -> "LineLM":
         """Train on pages read whole or in part: ``features`` and ``states`` have a row per line read, ``keep``
         the labels of those lines."""
         from prox.distill.boosting import LINE_PARAMS, LINE_ROUNDS, boost, lightgbm_or_explain
@@ -218,12 +231,13 @@ class LineLM:
         data = lightgbm.Dataset(x, label=np.concatenate(y), weight=np.concatenate(w))
         model = boost(lightgbm, {**LINE_PARAMS, "num_threads": os.cpu_count() or 1}, data, LINE_ROUNDS, "line model with the LM")
         info = {"pages": len(keep), "lines": int(sum(len(k) for k in keep)), "l2": l2}
-        return cls(head, model, base, tuple(layers), window_tokens, tuple(languages), info)
+        return cls(head, model, base, tuple(layers), window_tokens, tuple(languages), info, rule=rule)
 
     # -- in a student's folder ---------------------------------------------------------------------------
     def manifest(self) -> dict:
         return {"base": self.base, "layers": list(self.layers), "window_tokens": self.window_tokens,
-                "languages": list(self.languages), "head": HEAD_FILE, "line_model": MODEL_FILE, "training": self.info}
+                "languages": list(self.languages), "rule": self.rule, "head": HEAD_FILE, "line_model": MODEL_FILE,
+                "training": self.info}
 
     def save(self, folder: str) -> dict:
         self.head.save(os.path.join(folder, HEAD_FILE))
@@ -247,4 +261,4 @@ class LineLM:
         check_model_file(model_path, len(LINE_FEATURES) + 1)
         return cls(Head.load(head_path), lightgbm.Booster(model_file=model_path), manifest["base"], layers,
                    int(manifest.get("window_tokens", WINDOW_TOKENS)), tuple(manifest.get("languages") or ()),
-                   manifest.get("training", {}))
+                   manifest.get("training", {}), rule=str(manifest.get("rule", "model")))

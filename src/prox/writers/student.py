@@ -87,7 +87,7 @@ class StudentWriter:
         lm = self.student.lm
         read = [i for i, lines in enumerate(pages) if lm.reads("\n".join(lines))] if lm is not None else []
         scores: list = [None] * len(pages)
-        skipped = set(read)  # the language model scores the pages it reads
+        skipped = set(read) if lm is not None and lm.rule == "model" else set()  # the LM alone scores the pages it reads
         rest = [i for i in range(len(pages)) if i not in skipped]
         for i, p in zip(rest, self._p_remove([pages[i] for i in rest])):
             scores[i] = p
@@ -95,7 +95,8 @@ class StudentWriter:
             if lm.encoder is None:
                 self._load_language_model()
             start, counts = time.perf_counter(), []
-            for i, p, n in zip(read, lm.p_remove([pages[i] for i in read], tokens=counts), counts):
+            own = [scores[i] for i in read] if lm.rule == "both" else None
+            for i, p, n in zip(read, lm.p_remove([pages[i] for i in read], tokens=counts, student=own), counts):
                 scores[i] = p
                 tokens[i] = n
             elapsed = time.perf_counter() - start

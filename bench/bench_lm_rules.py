@@ -1,0 +1,172 @@
+"""How should SmolLM2's reading of a line become P(remove)? Rules compared on whole validation pages.
+
+    python bench/bench_lm_rules.py --work /tmp/prox-smollm2-web
+
+The writer reads whole pages; the go/no-go (``bench/bench_lm_lines.py``) read each page's first 1,024 tokens. This
+scores line rules where the writer works:
+
+1. Training: the states ``recipes/smollm2_web.py`` cached in ``--work`` (the beginnings of the first ``--train-pages``
+   training pages of each English set, and with ``--deep`` the windows it drew from past them; run the recipe first).
+2. Validation: the first ``--pages`` validation pages of each English line set that ``rules_language`` calls English
+   (the pages the writer gives SmolLM2), read whole and cached in ``WORK/validation_whole.npz`` (resumable: 352,500
+   tokens for 20 pages a set, 40 minutes on 2 cores). A second table scores pages ``--pages`` to 49 as far as the go/no-go
+   read them, from its caches in ``--lines-work`` when they are there.
+3. Rules, each from the same head and trees: ``student-web`` (the shipped student's line model: the baseline),
+   ``head`` (the logistic head alone), ``model`` (LightGBM on the student's features and the head's logit: the
+   ``model`` rule), ``mean logit`` (of the head and student-web), ``both`` (the smaller of student-web's P(remove)
+   and the model's: a line goes only when both would remove it) and ``both, head`` (the same with the head alone).
+
+Line figures only (the doc stage is the same for every rule): macro line-F1 · content kept / boilerplate removed.
+``bench/bench_quality.py --writer smollm2-web`` scores the shipped rule with both stages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(ROOT, "recipes"))
+from bench_quality import LINE_SETS, load  # noqa: E402
+from smollm2_web import cached_states, deep_states, training_pages  # noqa: E402
+
+LAYERS = (15, 30)
+
+
+def key(lines) -> str:
+    return hashlib.sha1("\n".join(lines).encode()).hexdigest()
+
+
+def whole_states(pages: dict, args) -> dict:
+    """sha1 of a page's text -> its states read whole, as the writer reads it (batched by 4)."""
+    from prox.distill.line_lm import line_states
+
+    path = os.path.join(args.work, "validation_whole.npz")
+    found = dict(np.load(path, allow_pickle=False)) if os.path.exists(path) else {}
+    todo = [page for items in pages.values() for page in items if key(page.lines) not in found]
+    if todo:
+        from bench_lm_lines import smollm2
+
+        model, tokenizer = smollm2()
+        start = time.perf_counter()
+        for n, page in enumerate(todo, 1):
+            [found[key(page.lines)]] = line_states(model, tokenizer, [list(page.lines)], LAYERS, batch_size=4)
+            np.savez(path, **found)
+            print(f"validation pages read whole: {n}/{len(todo)}, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+    return found
+
+
+def training(args):
+    """The recipe's training rows: features, states and labels per page (beginnings, and deep windows with --deep)."""
+    from prox.distill.features import line_features
+
+    def missing():
+        sys.exit(f"{args.work} lacks the recipe's states: run python recipes/smollm2_web.py --work {args.work} first")
+
+    features, states, keep = [], [], []
+    for name, pages in training_pages(args.labels, args.train_pages).items():
+        first = cached_states(name, pages, missing, LAYERS, args)
+        deep = deep_states(name, pages, missing, LAYERS, args) if args.deep_windows else [(np.zeros(0, int), None)] * len(pages)
+        for page, own, (more, more_states) in zip(pages, first, deep):
+            read = np.concatenate([np.arange(len(own)), more]).astype(int)
+            features.append(line_features(list(page.lines))[read])
+            states.append(np.concatenate([own] + ([more_states] if len(more) else [])).astype(np.float32))
+            keep.append([page.keep[i] for i in read])
+    return features, states, keep
+
+
+def rules(lm, student):
+    """name -> P(remove) of a page's lines from (lines, its states)."""
+    from prox.distill.features import line_features
+
+    def parts(lines, states):
+        z = lm.head.logit(states)
+        model = lm.line_model.predict(np.column_stack([line_features(list(lines))[: len(states)], z]))
+        own = student.p_remove([list(lines)])[0][: len(states)]
+        return z, model, own
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    def logit(p):
+        p = np.clip(p, 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+
+    return parts, {
+        "student-web": lambda z, model, own: own,
+        "head": lambda z, model, own: sigmoid(z),
+        "model": lambda z, model, own: model,
+        "mean logit": lambda z, model, own: sigmoid((z + logit(own)) / 2),
+        "both": lambda z, model, own: np.minimum(model, own),
+        "both, head": lambda z, model, own: np.minimum(sigmoid(z), own),
+    }
+
+
+def table(title: str, pages: dict, parts, named: dict) -> None:
+    from prox.metrics import Confusion
+
+    cells: dict = {name: [] for name in named}
+    for items in pages.values():
+        scores = {name: Confusion() for name in named}
+        for lines, keep, states in items:
+            truth = [not k for k in keep[: len(states)]]
+            got = parts(lines, states.astype(np.float32))
+            for name, rule in named.items():
+                scores[name].add(list(rule(*got) >= 0.5), truth)
+        for name, s in scores.items():
+            kept = s.tn / (s.tn + s.fp) if s.tn + s.fp else 1.0
+            removed = s.tp / (s.tp + s.fn) if s.tp + s.fn else 0.0
+            cells[name].append(f"{s.macro_f1:.3f} · {kept:.2f} / {removed:.2f}")
+    print(f"\n{title}\n\n| rule | " + " | ".join(pages) + " |\n" + "|---" * (len(pages) + 1) + "|")
+    for name, row in cells.items():
+        print(f"| {name} | " + " | ".join(row) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--labels", default=os.path.join(ROOT, "..", "shared", "labels"))
+    parser.add_argument("--work", default="/tmp/prox-smollm2-web", help="The recipe's --work.")
+    parser.add_argument("--lines-work", default="/tmp/prox-lm-lines", help="bench_lm_lines.py's --work (second table).")
+    parser.add_argument("--train-pages", type=int, default=200)
+    parser.add_argument("--page-tokens", type=int, default=1024)
+    parser.add_argument("--deep-windows", type=int, default=2, help="As the recipe drew them (0: beginnings only).")
+    parser.add_argument("--window-tokens", type=int, default=512)
+    parser.add_argument("--pages", type=int, default=20)
+    args = parser.parse_args()
+
+    from prox.distill.line_lm import LineLM
+    from prox.distill.student import Student
+    from prox.models import SMOLLM2, shipped
+    from prox.text.language import rules_language
+
+    features, states, keep = training(args)
+    lm = LineLM.fit(features, states, keep, SMOLLM2, LAYERS, args.window_tokens)
+    print(f"trained on {len(keep)} pages, {sum(map(len, keep))} lines (deep windows: {args.deep_windows})", flush=True)
+    parts, named = rules(lm, Student.load(shipped("student-web")))
+
+    _, evaluation = load(args.labels, 0)
+    english = {name: [page for page in evaluation[name].items[: args.pages] if rules_language("\n".join(page.lines)) == "en"]
+               for name in LINE_SETS}
+    found = whole_states(english, args)
+    table(f"Whole pages: the first {args.pages} validation pages of each set",
+          {name: [(p.lines, p.keep, found[key(p.lines)]) for p in items] for name, items in english.items()}, parts, named)
+
+    later = {}
+    for name in LINE_SETS:
+        path = os.path.join(args.lines_work, name.replace(" ", "_") + ".npz")
+        if os.path.exists(path):
+            cached = np.load(path, allow_pickle=False)
+            later[name] = [(page.lines, page.keep, cached[str(i)]) for i, page in enumerate(evaluation[name].items[:50])
+                           if i >= args.pages and str(i) in cached and rules_language("\n".join(page.lines)) == "en"]
+    if later:
+        table(f"First 1,024 tokens of validation pages {args.pages} to 49 (bench_lm_lines.py's caches)", later, parts, named)
+
+
+if __name__ == "__main__":
+    main()

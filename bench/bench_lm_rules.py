@@ -34,7 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(ROOT, "recipes"))
 from bench_quality import LINE_SETS, load  # noqa: E402
-from smollm2_web import cached_states, deep_states, training_pages  # noqa: E402
+from smollm2_web import training_rows  # noqa: E402
 
 LAYERS = (15, 30)
 
@@ -60,25 +60,6 @@ def whole_states(pages: dict, args) -> dict:
             np.savez(path, **found)
             print(f"validation pages read whole: {n}/{len(todo)}, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     return found
-
-
-def training(args):
-    """The recipe's training rows: features, states and labels per page (beginnings, and deep windows with --deep)."""
-    from prox.distill.features import line_features
-
-    def missing():
-        sys.exit(f"{args.work} lacks the recipe's states: run python recipes/smollm2_web.py --work {args.work} first")
-
-    features, states, keep = [], [], []
-    for name, pages in training_pages(args.labels, args.train_pages).items():
-        first = cached_states(name, pages, missing, LAYERS, args)
-        deep = deep_states(name, pages, missing, LAYERS, args) if args.deep_windows else [(np.zeros(0, int), None)] * len(pages)
-        for page, own, (more, more_states) in zip(pages, first, deep):
-            read = np.concatenate([np.arange(len(own)), more]).astype(int)
-            features.append(line_features(list(page.lines))[read])
-            states.append(np.concatenate([own] + ([more_states] if len(more) else [])).astype(np.float32))
-            keep.append([page.keep[i] for i in read])
-    return features, states, keep
 
 
 def rules(lm, student):
@@ -145,7 +126,11 @@ def main() -> None:
     from prox.models import SMOLLM2, shipped
     from prox.text.language import rules_language
 
-    features, states, keep = training(args)
+    def missing():
+        sys.exit(f"{args.work} lacks the recipe's states: run python recipes/smollm2_web.py --work {args.work} first")
+
+    recipe = argparse.Namespace(**{**vars(args), "pages": args.train_pages})  # the recipe calls them pages
+    features, states, keep = training_rows(missing, LAYERS, recipe)
     lm = LineLM.fit(features, states, keep, SMOLLM2, LAYERS, args.window_tokens)
     print(f"trained on {len(keep)} pages, {sum(map(len, keep))} lines (deep windows: {args.deep_windows})", flush=True)
     parts, named = rules(lm, Student.load(shipped("student-web")))

@@ -106,6 +106,23 @@ def deep_states(name: str, pages, encoder, layers, args) -> list[tuple[np.ndarra
     return [(found[f"{i}.lines"], found[str(i)]) for i in range(len(pages))]
 
 
+def training_rows(encoder, layers, args) -> tuple[list, list, list]:
+    """Per training page, for every line read (its beginning, then its deep windows): the student's features (of the
+    whole page, as the writer computes them), the states and the labels."""
+    from prox.distill.features import line_features
+
+    features, states, keep = [], [], []
+    for name, pages in training_pages(args.labels, args.pages).items():
+        none = [(np.zeros(0, np.int32), None)] * len(pages)
+        deep = deep_states(name, pages, encoder, layers, args) if args.deep_windows else none
+        for page, own, (more, more_states) in zip(pages, cached_states(name, pages, encoder, layers, args), deep):
+            read = np.concatenate([np.arange(len(own)), more]).astype(int)
+            features.append(line_features(list(page.lines))[read])
+            states.append(np.concatenate([own] + ([more_states] if len(more) else [])).astype(np.float32))
+            keep.append([page.keep[i] for i in read])
+    return features, states, keep
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", default=os.path.join(ROOT, "..", "shared", "labels"))
@@ -129,7 +146,6 @@ def main() -> None:
 
     import torch
 
-    from prox.distill.features import line_features
     from prox.distill.line_lm import LineLM
     from prox.distill.student import Student
     from prox.models import SMOLLM2, resolve_base, shipped
@@ -145,15 +161,7 @@ def main() -> None:
 
     layers = (15, 30)  # SmolLM2-135M has 30 layers: the middle one and the last (bench/bench_lm_lines.py)
     start = time.perf_counter()
-    features, states, keep = [], [], []
-    for name, pages in training_pages(args.labels, args.pages).items():
-        none = [(np.zeros(0, np.int32), None)] * len(pages)
-        deep = deep_states(name, pages, encoder, layers, args) if args.deep_windows else none
-        for page, own, (more, more_states) in zip(pages, cached_states(name, pages, encoder, layers, args), deep):
-            read = np.concatenate([np.arange(len(own)), more]).astype(int)
-            features.append(line_features(list(page.lines))[read])
-            states.append(np.concatenate([own] + ([more_states] if len(more) else [])).astype(np.float32))
-            keep.append([page.keep[i] for i in read])
+    features, states, keep = training_rows(encoder, layers, args)
     read_seconds = time.perf_counter() - start
     lm = LineLM.fit(features, states, keep, SMOLLM2, layers, args.window_tokens, rule=args.rule)
     lm.info.update(sets=list(SETS), page_tokens=args.page_tokens, deep_windows=args.deep_windows,

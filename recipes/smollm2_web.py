@@ -74,10 +74,11 @@ def cached_states(name: str, pages, encoder, layers, args) -> list[np.ndarray]:
     return [found[str(i)] for i in range(len(pages))]
 
 
-def deep_states(name: str, pages, encoder, layers, args) -> list[tuple[np.ndarray, np.ndarray]]:
+def deep_states(name: str, pages, beginnings: list[int], encoder, layers, args) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per page, (line indexes, states) of up to ``--deep-windows`` windows drawn at random (seeded by the page's place)
-    from past the beginning ``cached_states`` reads: most lines of long pages lie there, and more of them are content
-    (raw Dragnet's training pages keep 16% of the lines of their first 1,024 tokens and 35% of the rest)."""
+    from past its first ``beginnings[i]`` lines (what ``cached_states`` read): most lines of long pages lie there, and
+    more of them are content (raw Dragnet's training pages keep 16% of the lines of their first 1,024 tokens and 35%
+    of the rest)."""
     from prox.distill.line_lm import line_states, windows
 
     path = os.path.join(args.work, "train_deep_" + name.replace(" ", "_") + ".npz")
@@ -87,16 +88,12 @@ def deep_states(name: str, pages, encoder, layers, args) -> list[tuple[np.ndarra
     for at in range(0, len(todo), SAVE_EVERY):
         batch = todo[at: at + SAVE_EVERY]
         model, tokenizer = encoder()
-        chosen = []
-        for i in batch:
-            lines = list(pages[i].lines)
-            beginning = windows(lines, tokenizer, args.window_tokens, args.page_tokens)
-            first = beginning[-1][-1] + 1 if beginning else 0
-            deep = [window for window in windows(lines, tokenizer, args.window_tokens) if window[0] >= first]
+        texts, chosen = [list(pages[i].lines) for i in batch], []
+        for i, lines in zip(batch, texts):
+            deep = [window for window in windows(lines, tokenizer, args.window_tokens) if window[0] >= beginnings[i]]
             drawn = np.random.default_rng(i).permutation(len(deep))[: args.deep_windows]
             chosen.append([deep[k] for k in sorted(drawn)])
-        read = line_states(model, tokenizer, [list(pages[i].lines) for i in batch], layers, args.window_tokens,
-                           batch_size=args.batch_size, chosen=chosen)
+        read = line_states(model, tokenizer, texts, layers, args.window_tokens, batch_size=args.batch_size, chosen=chosen)
         for i, own, states in zip(batch, chosen, read):
             found[f"{i}.lines"] = np.array([j for window in own for j in window], np.int32)
             found[str(i)] = states
@@ -113,9 +110,10 @@ def training_rows(encoder, layers, args) -> tuple[list, list, list]:
 
     features, states, keep = [], [], []
     for name, pages in training_pages(args.labels, args.pages).items():
+        first = cached_states(name, pages, encoder, layers, args)
         none = [(np.zeros(0, np.int32), None)] * len(pages)
-        deep = deep_states(name, pages, encoder, layers, args) if args.deep_windows else none
-        for page, own, (more, more_states) in zip(pages, cached_states(name, pages, encoder, layers, args), deep):
+        deep = deep_states(name, pages, [len(own) for own in first], encoder, layers, args) if args.deep_windows else none
+        for page, own, (more, more_states) in zip(pages, first, deep):
             read = np.concatenate([np.arange(len(own)), more]).astype(int)
             features.append(line_features(list(page.lines))[read])
             states.append(np.concatenate([own] + ([more_states] if len(more) else [])).astype(np.float32))

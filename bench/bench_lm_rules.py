@@ -25,7 +25,6 @@ Line figures only (the doc stage is the same for every rule): macro line-F1 · c
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 import time
@@ -35,14 +34,10 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(ROOT, "recipes"))
-from bench_quality import LINE_SETS, load  # noqa: E402
+from bench_quality import LINE_SETS, load, page_key  # noqa: E402
 from smollm2_web import training_rows  # noqa: E402
 
 LAYERS = (15, 30)
-
-
-def key(lines) -> str:
-    return hashlib.sha1("\n".join(lines).encode()).hexdigest()
 
 
 def whole_states(pages: dict, args) -> dict:
@@ -51,14 +46,14 @@ def whole_states(pages: dict, args) -> dict:
 
     path = os.path.join(args.work, "validation_whole.npz")
     found = dict(np.load(path, allow_pickle=False)) if os.path.exists(path) else {}
-    todo = [page for items in pages.values() for page in items if key(page.lines) not in found]
+    todo = [page for items in pages.values() for page in items if page_key(page.lines) not in found]
     if todo:
         from bench_lm_lines import smollm2
 
         model, tokenizer = smollm2()
         start = time.perf_counter()
         for n, page in enumerate(todo, 1):
-            [found[key(page.lines)]] = line_states(model, tokenizer, [list(page.lines)], LAYERS, batch_size=4)
+            [found[page_key(page.lines)]] = line_states(model, tokenizer, [list(page.lines)], LAYERS, batch_size=4)
             np.savez(path, **found)
             print(f"validation pages read whole: {n}/{len(todo)}, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     return found
@@ -143,9 +138,9 @@ def main() -> None:
                for name in LINE_SETS}
     found = whole_states(english, args)
     table(f"Whole pages: the first {args.pages} validation pages of each set",
-          {name: [(p.lines, p.keep, found[key(p.lines)]) for p in items] for name, items in english.items()}, parts, named)
+          {name: [(p.lines, p.keep, found[page_key(p.lines)]) for p in items] for name, items in english.items()}, parts, named)
     if args.pages > args.chosen_on:
-        past = {name: [(p.lines, p.keep, found[key(p.lines)]) for p in evaluation[name].items[args.chosen_on: args.pages]
+        past = {name: [(p.lines, p.keep, found[page_key(p.lines)]) for p in evaluation[name].items[args.chosen_on: args.pages]
                        if rules_language("\n".join(p.lines)) == "en"] for name in LINE_SETS}
         table(f"Whole pages {args.chosen_on} to {args.pages - 1}, which the rule was not chosen on", past, parts, named)
 

@@ -21,12 +21,15 @@ on it: ``student -extracted`` (raw pages and DCLM only) on extracted text, ``stu
 ``student -CleanEval`` / ``student -Dragnet`` on the other corpus in both forms. ``--writer SPEC`` adds a
 writer (a preset, a model folder or ``backend:model``; repeatable) and ``--pages N`` scores every writer on
 the first N items of each set (for slow model writers; every figure is then on the same N items).
-``--corpus`` adds speed: both stages through ``prox.Refiner``, best of ``--repeat``.
+``--corpus`` adds speed: both stages through ``prox.Refiner``, best of ``--repeat``. ``--lm-states FILE`` looks up
+the language model's states of pages ``bench/bench_lm_rules.py`` read whole (its ``validation_whole.npz``) instead of
+reading them again (a page not there is read): the same figures in minutes, and no speed for such a writer.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import tempfile
@@ -142,6 +145,37 @@ def cell(figures: dict, unseen: bool = False) -> str:
     return f"{figures['macro_f1']:.3f}{mark} · {figures['kept']:.2f} / {figures['removed']:.2f} · d{figures['dropped']}"
 
 
+def page_key(lines) -> str:
+    """A page's key in a cache of states: the sha1 of its lines joined."""
+    return hashlib.sha1("\n".join(lines).encode()).hexdigest()
+
+
+def look_up_states(path: str) -> None:
+    """Make ``prox.distill.line_lm.line_states`` look a page's states up in ``path`` (page_key -> states) before it
+    reads the page: the states are the same call's, so the figures are the model's."""
+    import numpy as np
+
+    import prox.distill.line_lm as line_lm
+
+    found, read = dict(np.load(path, allow_pickle=False)), line_lm.line_states
+
+    def states(model, tokenizer, pages, layers, window_tokens=line_lm.WINDOW_TOKENS, batch_size=1, page_tokens=None,
+               tokens=None, chosen=None):
+        if page_tokens is not None or chosen is not None:
+            return read(model, tokenizer, pages, layers, window_tokens, batch_size, page_tokens, tokens, chosen)
+        out = []
+        for lines in pages:
+            if page_key(lines) not in found:
+                found[page_key(lines)] = read(model, tokenizer, [lines], layers, window_tokens, batch_size)[0]
+                print(f"{path} lacks a page: read it", file=sys.stderr, flush=True)
+            out.append(found[page_key(lines)])
+        if tokens is not None:
+            tokens.extend([0] * len(pages))
+        return out
+
+    line_lm.line_states = states
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labels", default="../shared/labels", help="The folder of the labelled sets.")
@@ -150,6 +184,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=0, help="Score every writer on the first N items of each set (0: all).")
     parser.add_argument("--no-students", action="store_true", help="Skip the fresh cross-set students.")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--lm-states", default=None, help="bench_lm_rules.py's cache of whole pages' states to look up.")
     args = parser.parse_args()
 
     files = [f for f, _ in LINE_SETS.values()] + [MULTILINGUAL[0], DOCS]
@@ -159,6 +194,8 @@ def main() -> None:
         return
     from prox.adapt.evaluate import writer_settings
 
+    if args.lm_states:
+        look_up_states(args.lm_states)
     train, evaluation = load(args.labels, args.pages)
     print("Sets: " + ", ".join(f"{name} {len(s.items)}" for name, s in evaluation.items()))
     writers = {"heuristic": (writer_settings("heuristic"), ()), "student-web (shipped)": (writer_settings("student-web"), ())}
@@ -182,6 +219,8 @@ def main() -> None:
         rows[name] = [scored(evaluation[s], settings, built) for s in names]
         seconds = sum(len(evaluation[s].items) / f["rate"] for s, f in zip(names, rows[name]) if f["rate"])
         rates[name] = sum(len(evaluation[s].items) for s in names) / seconds if seconds else None
+        if args.lm_states and name in args.writer:
+            rates[name] = None  # its states were looked up, not computed: no speed
         print(f"scored {name}", file=sys.stderr, flush=True)
 
     print("\nEach cell: macro line-F1 · content kept / boilerplate removed · pages dropped; DCLM: accuracy (drop F1);"

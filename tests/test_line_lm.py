@@ -109,6 +109,31 @@ def test_chosen_windows_give_the_rows_a_whole_read_gives_for_their_lines(tiny):
     np.testing.assert_array_equal(part, whole[read])
 
 
+def test_bench_quality_looks_states_up_and_reads_a_page_it_lacks(tiny, tmp_path, monkeypatch):
+    """``bench_quality.py --lm-states`` scores a model from states read once: a cached page is looked up (a model
+    would not even be called), a page the cache lacks is read as before."""
+    import os
+
+    import prox.distill.line_lm as line_lm
+
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+    from bench_quality import look_up_states, page_key
+
+    _, model, tokenizer = tiny
+    cached, fresh = labelled_pages(2, seed=3)
+    marker = np.full((len(cached.lines), 4), 7, np.float16)
+    np.savez(tmp_path / "states.npz", **{page_key(cached.lines): marker})
+    [expected] = line_lm.line_states(model, tokenizer, [fresh.lines], (1, 2), window_tokens=40)
+    monkeypatch.setattr(line_lm, "line_states", line_lm.line_states)  # undone after the test
+    look_up_states(str(tmp_path / "states.npz"))
+    tokens: list = []
+    [looked_up] = line_lm.line_states(None, None, [cached.lines], (1, 2), window_tokens=40, tokens=tokens)
+    np.testing.assert_array_equal(looked_up, marker)
+    [read] = line_lm.line_states(model, tokenizer, [fresh.lines], (1, 2), window_tokens=40)
+    np.testing.assert_array_equal(read, expected)
+    assert tokens == [0]
+
+
 def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_student, monkeypatch):
     from prox.distill.line_lm import LineLM
 

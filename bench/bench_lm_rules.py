@@ -16,7 +16,9 @@ scores line rules where the writer works:
 3. Rules, each from the same head and trees: ``student-web`` (the shipped student's line model: the baseline),
    ``head`` (the logistic head alone), ``model`` (LightGBM on the student's features and the head's logit: the
    ``model`` rule), ``mean logit`` (of the head and student-web), ``both`` (the smaller of student-web's P(remove)
-   and the model's: a line goes only when both would remove it) and ``both, head`` (the same with the head alone).
+   and the model's: a line goes only when both would remove it), ``both, head`` (the same with the head alone) and
+   ``both, sure`` (``both``, but the model removes alone a line it gives at least the recipe's ``SURE``: the shipped
+   rule, its ``SURE`` chosen on training pages by ``bench/bench_lm_oof.py``).
 
 Line figures only (the doc stage is the same for every rule): macro line-F1 · content kept / boilerplate removed.
 ``bench/bench_quality.py --writer smollm2-web`` scores the shipped rule with both stages.
@@ -35,7 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(ROOT, "recipes"))
 from bench_quality import LINE_SETS, load, page_key  # noqa: E402
-from smollm2_web import training_rows  # noqa: E402
+from smollm2_web import SURE, training_rows  # noqa: E402
 
 LAYERS = (15, 30)
 
@@ -62,6 +64,7 @@ def whole_states(pages: dict, args) -> dict:
 def rules(lm, student):
     """name -> P(remove) of a page's lines from (lines, its states)."""
     from prox.distill.features import line_features
+    from prox.distill.line_lm import agree
 
     def parts(lines, states):
         z = lm.head.logit(states)
@@ -83,6 +86,7 @@ def rules(lm, student):
         "mean logit": lambda z, model, own: sigmoid((z + logit(own)) / 2),
         "both": lambda z, model, own: np.minimum(model, own),
         "both, head": lambda z, model, own: np.minimum(sigmoid(z), own),
+        f"both, sure {SURE}": lambda z, model, own: agree(model, own, SURE),
     }
 
 

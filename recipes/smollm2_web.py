@@ -14,7 +14,8 @@
    minutes.
 3. Head: a logistic head on the states and a LightGBM line model on the student's features plus the head's
    out-of-fold logit (``LineLM.fit``). With ``--rule both`` (the default) a line SmolLM2 reads goes only when
-   ``student-web``'s own line model would remove it too: P(remove) is the smaller of the two.
+   ``student-web``'s own line model would remove it too: P(remove) is the smaller of the two, unless the line model
+   gives at least ``--sure`` (0.8, chosen on training pages out of fold by ``bench/bench_lm_oof.py``).
 4. The student: the shipped ``student-web`` (its line model for the pages SmolLM2 does not read, its doc model
    for P(drop)) with the head and the line model beside it, in ``--out``; ``--install`` writes it where the
    preset reads it (``src/prox/models/smollm2_web``).
@@ -42,6 +43,7 @@ SETS = {  # name -> (file, the raw set whose split decides, for pages after an e
     "extracted Dragnet": ("extracted_lines_dragnet.jsonl.gz", "raw Dragnet"),
 }
 SAVE_EVERY = 20  # pages between two saves of a set's states
+SURE = 0.8  # bench/bench_lm_oof.py: the smallest that costs at most 0.01 of content kept on any set, out of fold
 
 
 def training_pages(labels: str, pages: int) -> dict:
@@ -133,6 +135,8 @@ def main() -> None:
                         help="Windows per page also read from past --page-tokens, drawn at random (0: none).")
     parser.add_argument("--rule", choices=("model", "both"), default="both",
                         help="P(remove) of a line SmolLM2 reads: the line model's, or the smaller of it and student-web's.")
+    parser.add_argument("--sure", type=float, default=SURE,
+                        help="With --rule both, the line model removes alone a line it gives at least this P(remove).")
     parser.add_argument("--window-tokens", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=4, help="Windows per forward pass.")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: a GPU when there is one).")
@@ -161,7 +165,8 @@ def main() -> None:
     start = time.perf_counter()
     features, states, keep = training_rows(encoder, layers, args)
     read_seconds = time.perf_counter() - start
-    lm = LineLM.fit(features, states, keep, SMOLLM2, layers, args.window_tokens, rule=args.rule)
+    lm = LineLM.fit(features, states, keep, SMOLLM2, layers, args.window_tokens, rule=args.rule,
+                    sure=args.sure if args.rule == "both" else None)
     lm.info.update(sets=list(SETS), page_tokens=args.page_tokens, deep_windows=args.deep_windows,
                    seconds=round(time.perf_counter() - start, 1),
                    recipe="python recipes/smollm2_web.py " + " ".join(sys.argv[1:]),

@@ -184,6 +184,42 @@ def test_the_rule_both_removes_a_line_only_when_the_student_would_too(lm_student
         Student.load(str(tmp_path / "both"))
 
 
+def test_with_sure_the_language_model_removes_alone_only_the_lines_it_is_sure_of(lm_student, tmp_path):
+    """``both`` with ``sure``: the smaller P(remove), except where the LM's is at least ``sure``; saved in the folder,
+    absent (plain ``both``) in older folders, and a ``sure`` that is not a P(remove) of 0.5 to 1 is refused."""
+    from prox.distill.line_lm import agree
+    from prox.distill.student import Student
+    from prox.errors import UsageError
+    from prox.text.chunker import whole_document_chunk
+    from prox.writers.registry import make_writer
+
+    model, own = np.array([0.95, 0.85, 0.6, 0.1]), np.array([0.2, 0.9, 0.3, 0.8])
+    np.testing.assert_array_equal(agree(model, own), [0.2, 0.85, 0.3, 0.1])
+    np.testing.assert_array_equal(agree(model, own, 0.8), [0.95, 0.85, 0.3, 0.1])
+
+    student = Student.load(lm_student)
+    student.lm.rule, student.lm.sure = "both", 0.8
+    student.save(str(tmp_path / "sure"))
+    manifest = json.loads((tmp_path / "sure" / "student.json").read_text())
+    assert manifest["lm"]["sure"] == 0.8
+    lines = list(labelled_pages(1, seed=3)[0].lines)
+    chunk = whole_document_chunk("\n".join(lines))
+    [alone] = make_writer("student", lm_student).write_chunk([chunk])
+    writer = make_writer("student", str(tmp_path / "sure"))
+    [sure] = writer.write_chunk([chunk])
+    [mine] = writer.student.p_remove([lines])
+    lm = np.asarray(alone.remove_probabilities)
+    np.testing.assert_allclose(sure.remove_probabilities, np.where(lm >= 0.8, lm, np.minimum(lm, mine)), atol=1e-4)
+    del manifest["lm"]["sure"]
+    (tmp_path / "sure" / "student.json").write_text(json.dumps(manifest))
+    assert Student.load(str(tmp_path / "sure")).lm.sure is None
+    for wrong in (0.3, 2):
+        manifest["lm"]["sure"] = wrong
+        (tmp_path / "sure" / "student.json").write_text(json.dumps(manifest))
+        with pytest.raises(UsageError, match="sure"):
+            Student.load(str(tmp_path / "sure"))
+
+
 def test_the_doc_stage_never_loads_the_language_model(lm_student):
     from prox.writers.registry import make_writer
 

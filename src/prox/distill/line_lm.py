@@ -166,6 +166,12 @@ def out_of_fold_logit(states: Sequence[np.ndarray], y: Sequence[np.ndarray], w: 
     return [found[i] for i in range(len(states))]
 
 
+def agree(model: np.ndarray, student: np.ndarray, sure: Optional[float] = None) -> np.ndarray:
+    """The rule ``both``: the smaller P(remove) of the two, or the line model's where it is at least ``sure``."""
+    both = np.minimum(model, student)
+    return both if sure is None else np.where(model >= sure, model, both)
+
+
 @dataclass
 class LineLM:
     """The student's line model with a language model's logit beside its features, for pages in ``languages``."""
@@ -180,10 +186,13 @@ class LineLM:
     batch_size: int = 4
     encoder: Optional[tuple] = None  # (model, tokenizer), given by the writer that loads it
     rule: str = "model"  # "both": a line goes only when the student's own line model would remove it too
+    sure: Optional[float] = None  # with "both", a line the line model gives at least this P(remove) goes alone
 
     def __post_init__(self):
         if self.rule not in RULES:
             raise UsageError(f"the language model's rule is {self.rule!r}; it is one of {', '.join(RULES)}")
+        if self.sure is not None and not 0.5 <= self.sure <= 1:
+            raise UsageError(f"the language model's sure is {self.sure!r}; it is a P(remove) from 0.5 to 1")
 
     def reads(self, text: str) -> bool:
         from prox.text.language import rules_language
@@ -195,7 +204,8 @@ class LineLM:
         """P(remove) of every line of every page, one forward pass per window (``tokens`` gets the tokens read of
         each page). With the rule ``both``, ``student`` is the student's own P(remove) of those pages and a line's
         P(remove) is the smaller of the two: deleting content costs more than leaving boilerplate, and each model
-        keeps content the other would delete."""
+        keeps content the other would delete. With ``sure``, a line the line model is that sure of goes alone: the
+        student keeps boilerplate the language model reads plainly."""
         from prox.distill.features import line_features
 
         if self.encoder is None:
@@ -212,13 +222,13 @@ class LineLM:
             x = np.column_stack([line_features(lines), self.head.logit(own)])
             found.append(self.line_model.predict(x, num_threads=1))
         if self.rule == "both":
-            found = [np.minimum(p, np.asarray(own, dtype=float)) for p, own in zip(found, student)]
+            found = [agree(p, np.asarray(own, dtype=float), self.sure) for p, own in zip(found, student)]
         return found
 
     @classmethod
     def fit(cls, features: Sequence[np.ndarray], states: Sequence[np.ndarray], keep: Sequence[Sequence[bool]], base: Any,
             layers: Sequence[int], window_tokens: int = WINDOW_TOKENS, languages: Sequence[str] = ("en",),
-            l2: float = L2, rule: str = "model") -> "LineLM":
+            l2: float = L2, rule: str = "model", sure: Optional[float] = None) -> "LineLM":
         """Train on pages read whole or in part: ``features`` and ``states`` have a row per line read, ``keep``
         the labels of those lines."""
         from prox.distill.boosting import LINE_PARAMS, LINE_ROUNDS, boost, lightgbm_or_explain
@@ -231,12 +241,12 @@ class LineLM:
         data = lightgbm.Dataset(x, label=np.concatenate(y), weight=np.concatenate(w))
         model = boost(lightgbm, {**LINE_PARAMS, "num_threads": os.cpu_count() or 1}, data, LINE_ROUNDS, "line model with the LM")
         info = {"pages": len(keep), "lines": int(sum(len(k) for k in keep)), "l2": l2}
-        return cls(head, model, base, tuple(layers), window_tokens, tuple(languages), info, rule=rule)
+        return cls(head, model, base, tuple(layers), window_tokens, tuple(languages), info, rule=rule, sure=sure)
 
     # -- in a student's folder ---------------------------------------------------------------------------
     def manifest(self) -> dict:
         return {"base": self.base, "layers": list(self.layers), "window_tokens": self.window_tokens,
-                "languages": list(self.languages), "rule": self.rule, "head": HEAD_FILE, "line_model": MODEL_FILE,
+                "languages": list(self.languages), "rule": self.rule, "sure": self.sure, "head": HEAD_FILE, "line_model": MODEL_FILE,
                 "training": self.info}
 
     def save(self, folder: str) -> dict:
@@ -261,4 +271,5 @@ class LineLM:
         check_model_file(model_path, len(LINE_FEATURES) + 1)
         return cls(Head.load(head_path), lightgbm.Booster(model_file=model_path), manifest["base"], layers,
                    int(manifest.get("window_tokens", WINDOW_TOKENS)), tuple(manifest.get("languages") or ()),
-                   manifest.get("training", {}), rule=str(manifest.get("rule", "model")))
+                   manifest.get("training", {}), rule=str(manifest.get("rule", "model")),
+                   sure=None if manifest.get("sure") is None else float(manifest["sure"]))

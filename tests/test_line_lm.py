@@ -4,6 +4,7 @@ and P(remove) of every line stored so `prox execute --line-threshold` re-decides
 from __future__ import annotations
 
 import json
+import os
 import random
 
 import numpy as np
@@ -157,27 +158,36 @@ def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_stu
     assert PROSE[0] not in english or PROSE[0] in results[0].text
 
 
+def written_with_rule(lm_student: str, folder: str, rule: str, sure=None) -> tuple:
+    """The student of ``lm_student`` saved in ``folder`` with ``rule`` and ``sure``, then one page written by it:
+    (its manifest, the line model's P(remove) under the rule ``model``, the program, the student's own P(remove))."""
+    from prox.distill.student import Student
+    from prox.text.chunker import whole_document_chunk
+    from prox.writers.registry import make_writer
+
+    student = Student.load(lm_student)
+    student.lm.rule, student.lm.sure = rule, sure
+    student.save(folder)
+    lines = list(labelled_pages(1, seed=3)[0].lines)
+    chunk = whole_document_chunk("\n".join(lines))
+    [alone] = make_writer("student", lm_student).write_chunk([chunk])
+    writer = make_writer("student", folder)
+    [written] = writer.write_chunk([chunk])
+    [own] = writer.student.p_remove([lines])
+    manifest = json.loads(open(os.path.join(folder, "student.json")).read())
+    return manifest, np.asarray(alone.remove_probabilities), written, own
+
+
 def test_the_rule_both_removes_a_line_only_when_the_student_would_too(lm_student, tmp_path):
     """``both``: P(remove) is the smaller of the LM's and the student's own, so the LM can save content the student
     would delete but never delete a line the student keeps."""
     from prox.distill.student import Student
     from prox.errors import UsageError
-    from prox.text.chunker import whole_document_chunk
-    from prox.writers.registry import make_writer
 
-    student = Student.load(lm_student)
-    student.lm.rule = "both"
-    student.save(str(tmp_path / "both"))
-    manifest = json.loads((tmp_path / "both" / "student.json").read_text())
+    manifest, lm, both, own = written_with_rule(lm_student, str(tmp_path / "both"), "both")
     assert manifest["lm"]["rule"] == "both"
-    lines = list(labelled_pages(1, seed=3)[0].lines)
-    chunk = whole_document_chunk("\n".join(lines))
-    [alone] = make_writer("student", lm_student).write_chunk([chunk])
-    writer = make_writer("student", str(tmp_path / "both"))
-    [both] = writer.write_chunk([chunk])
-    [own] = writer.student.p_remove([lines])
     assert both.input_tokens > 20  # the language model read the page
-    np.testing.assert_allclose(both.remove_probabilities, np.minimum(alone.remove_probabilities, own), atol=1e-4)
+    np.testing.assert_allclose(both.remove_probabilities, np.minimum(lm, own), atol=1e-4)
     manifest["lm"]["rule"] = "either"
     (tmp_path / "both" / "student.json").write_text(json.dumps(manifest))
     with pytest.raises(UsageError, match="rule"):
@@ -190,26 +200,14 @@ def test_with_sure_the_language_model_removes_alone_only_the_lines_it_is_sure_of
     from prox.distill.line_lm import agree
     from prox.distill.student import Student
     from prox.errors import UsageError
-    from prox.text.chunker import whole_document_chunk
-    from prox.writers.registry import make_writer
 
     model, own = np.array([0.95, 0.85, 0.6, 0.1]), np.array([0.2, 0.9, 0.3, 0.8])
     np.testing.assert_array_equal(agree(model, own), [0.2, 0.85, 0.3, 0.1])
     np.testing.assert_array_equal(agree(model, own, 0.8), [0.95, 0.85, 0.3, 0.1])
 
-    student = Student.load(lm_student)
-    student.lm.rule, student.lm.sure = "both", 0.8
-    student.save(str(tmp_path / "sure"))
-    manifest = json.loads((tmp_path / "sure" / "student.json").read_text())
+    manifest, lm, sure, own = written_with_rule(lm_student, str(tmp_path / "sure"), "both", sure=0.8)
     assert manifest["lm"]["sure"] == 0.8
-    lines = list(labelled_pages(1, seed=3)[0].lines)
-    chunk = whole_document_chunk("\n".join(lines))
-    [alone] = make_writer("student", lm_student).write_chunk([chunk])
-    writer = make_writer("student", str(tmp_path / "sure"))
-    [sure] = writer.write_chunk([chunk])
-    [mine] = writer.student.p_remove([lines])
-    lm = np.asarray(alone.remove_probabilities)
-    np.testing.assert_allclose(sure.remove_probabilities, np.where(lm >= 0.8, lm, np.minimum(lm, mine)), atol=1e-4)
+    np.testing.assert_allclose(sure.remove_probabilities, np.where(lm >= 0.8, lm, np.minimum(lm, own)), atol=1e-4)
     del manifest["lm"]["sure"]
     (tmp_path / "sure" / "student.json").write_text(json.dumps(manifest))
     assert Student.load(str(tmp_path / "sure")).lm.sure is None

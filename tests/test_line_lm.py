@@ -211,7 +211,7 @@ def test_with_sure_the_language_model_removes_alone_only_the_lines_it_is_sure_of
     del manifest["lm"]["sure"]
     (tmp_path / "sure" / "student.json").write_text(json.dumps(manifest))
     assert Student.load(str(tmp_path / "sure")).lm.sure is None
-    for wrong in (0.3, 2):
+    for wrong in (0.3, 2, "sure", [0.8]):
         manifest["lm"]["sure"] = wrong
         (tmp_path / "sure" / "student.json").write_text(json.dumps(manifest))
         with pytest.raises(UsageError, match="sure"):

@@ -269,7 +269,11 @@ class LineLM:
             if not os.path.isfile(path):
                 raise UsageError(f"{folder}: its language model's {os.path.basename(path)} is missing; distill it again")
         check_model_file(model_path, len(LINE_FEATURES) + 1)
+        sure = manifest.get("sure")
+        try:
+            sure = None if sure is None else float(sure)
+        except (TypeError, ValueError):
+            raise UsageError(f"{folder}: its language model's sure is {sure!r}; it is a P(remove) from 0.5 to 1") from None
         return cls(Head.load(head_path), lightgbm.Booster(model_file=model_path), manifest["base"], layers,
                    int(manifest.get("window_tokens", WINDOW_TOKENS)), tuple(manifest.get("languages") or ()),
-                   manifest.get("training", {}), rule=str(manifest.get("rule", "model")),
-                   sure=None if manifest.get("sure") is None else float(manifest["sure"]))
+                   manifest.get("training", {}), rule=str(manifest.get("rule", "model")), sure=sure)

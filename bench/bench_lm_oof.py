@@ -35,8 +35,8 @@ def out_of_fold(args) -> tuple[list, list, list, list]:
     import lightgbm
 
     from prox.distill.boosting import LINE_PARAMS, LINE_ROUNDS, boost
-    from prox.distill.features import line_features
     from prox.distill.line_lm import LineLM
+    from prox.distill.student import _line_matrix
 
     def missing():
         sys.exit(f"{args.work} lacks the recipe's states: run python recipes/smollm2_web.py --work {args.work} first")
@@ -51,9 +51,7 @@ def out_of_fold(args) -> tuple[list, list, list, list]:
         other = [k for k in range(len(keep)) if place[k] % 2 != fold]
         lm = LineLM.fit([features[k] for k in other], [states[k] for k in other], [keep[k] for k in other], "", LAYERS)
         pages = [page for items in every.values() for i, page in enumerate(items) if i % 2 != fold]
-        x = np.concatenate([line_features(list(page.lines)) for page in pages])
-        y = np.concatenate([np.array([not k for k in page.keep], np.float32) for page in pages])
-        w = np.concatenate([np.full(len(page.lines), 1 / np.sqrt(max(len(page.lines), 1)), np.float32) for page in pages])
+        x, y, w = _line_matrix(pages)  # as student-web's line model learns
         student = boost(lightgbm, {**LINE_PARAMS, "num_threads": os.cpu_count() or 1}, lightgbm.Dataset(x, label=y, weight=w),
                         LINE_ROUNDS, f"student, fold {fold}")
         for k in range(len(keep)):

@@ -165,10 +165,11 @@ def look_up_states(path: str) -> None:
             return read(model, tokenizer, pages, layers, window_tokens, batch_size, page_tokens, tokens, chosen)
         out = []
         for lines in pages:
-            if page_key(lines) not in found:
-                found[page_key(lines)] = read(model, tokenizer, [lines], layers, window_tokens, batch_size)[0]
+            key = page_key(lines)
+            if key not in found:
+                found[key] = read(model, tokenizer, [lines], layers, window_tokens, batch_size)[0]
                 print(f"{path} lacks a page: read it", file=sys.stderr, flush=True)
-            out.append(found[page_key(lines)])
+            out.append(found[key])
         if tokens is not None:
             tokens.extend([0] * len(pages))
         return out

@@ -24,6 +24,7 @@ the first N items of each set (for slow model writers; every figure is then on t
 ``--corpus`` adds speed: both stages through ``prox.Refiner``, best of ``--repeat``. ``--lm-states FILE`` looks up
 the language model's states of pages ``bench/bench_lm_rules.py`` read whole (its ``validation_whole.npz``) instead of
 reading them again (a page not there is read): the same figures in minutes, and no speed for such a writer.
+``--json FILE`` also writes every figure of the table unrounded (``{writer: {set: figures}}``): comparisons at 0.001.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ def main() -> None:
     parser.add_argument("--no-students", action="store_true", help="Skip the fresh cross-set students.")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lm-states", default=None, help="bench_lm_rules.py's cache of whole pages' states to look up.")
+    parser.add_argument("--json", default=None, help="Also write every figure unrounded: {writer: {set: figures}}.")
     args = parser.parse_args()
 
     files = [f for f, _ in LINE_SETS.values()] + [MULTILINGUAL[0], DOCS]
@@ -233,6 +235,11 @@ def main() -> None:
         rate = rates.get(name)
         print(f"| {name} | " + " | ".join(cell(c, s in held) for c, s in zip(cells, names))
               + f" | {f'{rate:,.0f}' if rate else '—'} |")
+    if args.json:
+        import json
+
+        with open(args.json, "w") as handle:
+            json.dump({name: dict(zip(names, cells)) for name, cells in rows.items()}, handle, indent=1)
     if os.path.exists(args.corpus):
         speed(args.corpus, {"heuristic": writers["heuristic"][0], "student-web": writers["student-web (shipped)"][0]}, args.repeat)
     else:

@@ -135,6 +135,33 @@ def test_bench_quality_looks_states_up_and_reads_a_page_it_lacks(tiny, tmp_path,
     assert tokens == [0]
 
 
+def test_bench_quality_writes_the_figures_it_prints_unrounded(tmp_path, monkeypatch, capsys):
+    """Done-when points are decided at 0.001: ``--json`` keeps every figure of the table, unrounded."""
+    import json
+    import os
+    import sys
+
+    from conftest import shared_file
+
+    labels = shared_file("labels")
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+    import bench_quality
+
+    out = tmp_path / "figures.json"
+    monkeypatch.setattr(sys, "argv", ["bench_quality.py", "--labels", str(labels), "--pages", "2", "--no-students",
+                                      "--corpus", str(tmp_path / "none"), "--json", str(out)])
+    bench_quality.main()
+    printed = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in capsys.readouterr().out.splitlines()
+               if line.startswith("| ") and not line.startswith("| writer")}
+    figures = json.loads(out.read_text())
+    assert list(figures) == list(printed)
+    for writer, sets in figures.items():
+        for at, cell in enumerate(sets.values()):
+            if cell and "macro_f1" in cell:
+                assert printed[writer][at].startswith(f"{cell['macro_f1']:.3f} · {cell['kept']:.2f} / {cell['removed']:.2f}")
+    assert figures["heuristic"]["DCLM"]["accuracy"] >= 0
+
+
 def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_student, monkeypatch):
     from prox.distill.line_lm import LineLM
 

@@ -43,7 +43,7 @@ LAYERS = (15, 30)
 
 
 def whole_states(pages: dict, args) -> dict:
-    """sha1 of a page's text -> its states read whole, as the writer reads it (batched by 4)."""
+    """sha1 of a page's text -> its states read whole, as the writer reads it (batched by 4); saved every 10 pages."""
     from prox.distill.line_lm import line_states
 
     path = os.path.join(args.work, "validation_whole.npz")
@@ -56,7 +56,8 @@ def whole_states(pages: dict, args) -> dict:
         start = time.perf_counter()
         for n, page in enumerate(todo, 1):
             [found[page_key(page.lines)]] = line_states(model, tokenizer, [list(page.lines)], LAYERS, batch_size=4)
-            np.savez(path, **found)
+            if n % 10 == 0 or n == len(todo):
+                np.savez(path, **found)
             print(f"validation pages read whole: {n}/{len(todo)}, {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     return found
 
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--window-tokens", type=int, default=512)
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--chosen-on", type=int, default=20, help="The rule was chosen on this many first pages.")
+    parser.add_argument("--sets", default=",".join(LINE_SETS), help="Comma-separated line sets to read and score.")
     args = parser.parse_args()
 
     from prox.distill.line_lm import LineLM
@@ -138,18 +140,19 @@ def main() -> None:
     parts, named = rules(lm, Student.load(shipped("student-web")))
 
     _, evaluation = load(args.labels, 0)
+    sets = [name for name in LINE_SETS if name in args.sets.split(",")]
     english = {name: [page for page in evaluation[name].items[: args.pages] if rules_language("\n".join(page.lines)) == "en"]
-               for name in LINE_SETS}
+               for name in sets}
     found = whole_states(english, args)
     table(f"Whole pages: the first {args.pages} validation pages of each set",
           {name: [(p.lines, p.keep, found[page_key(p.lines)]) for p in items] for name, items in english.items()}, parts, named)
     if args.pages > args.chosen_on:
         past = {name: [(p.lines, p.keep, found[page_key(p.lines)]) for p in evaluation[name].items[args.chosen_on: args.pages]
-                       if rules_language("\n".join(p.lines)) == "en"] for name in LINE_SETS}
+                       if rules_language("\n".join(p.lines)) == "en"] for name in sets}
         table(f"Whole pages {args.chosen_on} to {args.pages - 1}, which the rule was not chosen on", past, parts, named)
 
     later = {}
-    for name in LINE_SETS:
+    for name in sets:
         path = os.path.join(args.lines_work, name.replace(" ", "_") + ".npz")
         if os.path.exists(path):
             cached = np.load(path, allow_pickle=False)

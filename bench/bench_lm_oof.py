@@ -133,5 +133,6 @@ def main() -> None:
             if all(figures["both"][n][1] - figures[f"both, sure {sure}"][n][1] <= args.content_cost for n in names)]
     print(f"\nsure: {fits[0] if fits else None} (the smallest whose content kept is within {args.content_cost} of both's on every set)")
 
+
 if __name__ == "__main__":
     main()

@@ -89,15 +89,16 @@ def learning_curve(args, sizes: list[int]) -> None:
 
     sets, keep, model_p, student_p = out_of_fold(args, sizes)
     figures = {size: scored(sets, keep, lambda k, size=size: agree(model_p[size][k], student_p[k], SURE)) for size in sizes}
+    mean_f1 = {size: round(float(np.mean([f1 for f1, _ in row.values()])), 4) for size, row in figures.items()}
     names = list(figures[sizes[0]])
     print(f"\nboth, sure {SURE}, out of fold on the same lines (macro line-F1 · content kept)\n")
     print("| training pages a set | " + " | ".join(names) + " | mean F1 |\n" + "|---" * (len(names) + 2) + "|")
     for size, row in figures.items():
         cells = " | ".join(f"{f1:.4f} · {kept:.4f}" for f1, kept in row.values())
-        print(f"| {size} | {cells} | {np.mean([f1 for f1, _ in row.values()]):.4f} |")
+        print(f"| {size} | {cells} | {mean_f1[size]:.4f} |")
     fits = [size for size in sizes
             if all(figures[sizes[0]][n][1] - figures[size][n][1] <= args.content_cost for n in names)]
-    best = max(fits, key=lambda size: (round(float(np.mean([f1 for f1, _ in figures[size].values()])), 4), -size))
+    best = max(fits, key=lambda size: (mean_f1[size], -size))
     print(f"\ntraining pages: {best} (the best mean F1 whose content kept is within {args.content_cost} of {sizes[0]}'s on every set)")
 
 

@@ -203,7 +203,8 @@ def main() -> None:
         look_up_states(args.lm_states)
     train, evaluation = load(args.labels, args.pages)
     if args.sets:
-        evaluation = {name: s for name, s in evaluation.items() if name in args.sets.split(",")}
+        named = args.sets.split(",")
+        evaluation = {name: s for name, s in evaluation.items() if name in named}
     print("Sets: " + ", ".join(f"{name} {len(s.items)}" for name, s in evaluation.items()))
     writers = {"heuristic": (writer_settings("heuristic"), ()), "student-web (shipped)": (writer_settings("student-web"), ())}
     writers.update({spec: (writer_settings(spec), ()) for spec in args.writer})

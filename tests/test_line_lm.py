@@ -135,8 +135,8 @@ def test_bench_quality_looks_states_up_and_reads_a_page_it_lacks(tiny, tmp_path,
     assert tokens == [0]
 
 
-def test_bench_quality_writes_the_figures_it_prints_unrounded(tmp_path, monkeypatch, capsys):
-    """Done-when points are decided at 0.001: ``--json`` keeps every figure of the table, unrounded."""
+def bench_quality_figures(tmp_path, monkeypatch, *more) -> dict:
+    """Run ``bench/bench_quality.py`` on 2 pages a set of ``../shared/labels`` (no students, no speed); its ``--json``."""
     import json
     import os
     import sys
@@ -149,11 +149,16 @@ def test_bench_quality_writes_the_figures_it_prints_unrounded(tmp_path, monkeypa
 
     out = tmp_path / "figures.json"
     monkeypatch.setattr(sys, "argv", ["bench_quality.py", "--labels", str(labels), "--pages", "2", "--no-students",
-                                      "--corpus", str(tmp_path / "none"), "--json", str(out)])
+                                      "--corpus", str(tmp_path / "none"), "--json", str(out), *more])
     bench_quality.main()
+    return json.loads(out.read_text())
+
+
+def test_bench_quality_writes_the_figures_it_prints_unrounded(tmp_path, monkeypatch, capsys):
+    """Done-when points are decided at 0.001: ``--json`` keeps every figure of the table, unrounded."""
+    figures = bench_quality_figures(tmp_path, monkeypatch)
     printed = {line.split(" | ")[0][2:]: line.split(" | ")[1:] for line in capsys.readouterr().out.splitlines()
                if line.startswith("| ") and not line.startswith("| writer")}
-    figures = json.loads(out.read_text())
     assert list(figures) == list(printed)
     for writer, sets in figures.items():
         for at, cell in enumerate(sets.values()):
@@ -164,27 +169,11 @@ def test_bench_quality_writes_the_figures_it_prints_unrounded(tmp_path, monkeypa
 
 def test_bench_quality_scores_only_the_sets_named(tmp_path, monkeypatch, capsys):
     """``--sets`` lets one set be read further than the rest: the same figures for it, no others (DCLM's too)."""
-    import json
-    import os
-    import sys
-
-    from conftest import shared_file
-
-    labels = shared_file("labels")
-    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
-    import bench_quality
-
-    def figures(*more):
-        out = tmp_path / "figures.json"
-        monkeypatch.setattr(sys, "argv", ["bench_quality.py", "--labels", str(labels), "--pages", "2", "--no-students",
-                                          "--corpus", str(tmp_path / "none"), "--json", str(out), *more])
-        bench_quality.main()
-        return json.loads(out.read_text())
 
     def line_figures(cell):
         return {k: v for k, v in cell.items() if k != "rate"}
 
-    every, one = figures(), figures("--sets", "raw Dragnet")
+    every, one = bench_quality_figures(tmp_path, monkeypatch), bench_quality_figures(tmp_path, monkeypatch, "--sets", "raw Dragnet")
     assert "| writer | raw Dragnet | docs/s |" in capsys.readouterr().out
     assert list(one) == list(every)
     for writer, sets in one.items():

@@ -124,6 +124,10 @@ def main() -> None:
     parser.add_argument("--chosen-on", type=int, default=20, help="The rule was chosen on this many first pages.")
     parser.add_argument("--sets", default=",".join(LINE_SETS), help="Comma-separated line sets to read and score.")
     args = parser.parse_args()
+    unknown = [name for name in args.sets.split(",") if name not in LINE_SETS]
+    if unknown:
+        parser.error(f"--sets: no line set named {', '.join(unknown)} (sets: {', '.join(LINE_SETS)})")
+    sets = [name for name in LINE_SETS if name in args.sets.split(",")]
 
     from prox.distill.line_lm import LineLM
     from prox.distill.student import Student
@@ -140,7 +144,6 @@ def main() -> None:
     parts, named = rules(lm, Student.load(shipped("student-web")))
 
     _, evaluation = load(args.labels, 0)
-    sets = [name for name in LINE_SETS if name in args.sets.split(",")]
     english = {name: [page for page in evaluation[name].items[: args.pages] if rules_language("\n".join(page.lines)) == "en"]
                for name in sets}
     found = whole_states(english, args)

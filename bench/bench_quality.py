@@ -204,6 +204,9 @@ def main() -> None:
     train, evaluation = load(args.labels, args.pages)
     if args.sets:
         named = args.sets.split(",")
+        unknown = [name for name in named if name not in evaluation]
+        if unknown:
+            parser.error(f"--sets: no set named {', '.join(unknown)} (sets: {', '.join(evaluation)})")
         evaluation = {name: s for name, s in evaluation.items() if name in named}
     print("Sets: " + ", ".join(f"{name} {len(s.items)}" for name, s in evaluation.items()))
     writers = {"heuristic": (writer_settings("heuristic"), ()), "student-web (shipped)": (writer_settings("student-web"), ())}

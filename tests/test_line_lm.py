@@ -181,6 +181,14 @@ def test_bench_quality_scores_only_the_sets_named(tmp_path, monkeypatch, capsys)
         assert line_figures(sets["raw Dragnet"]) == line_figures(every[writer]["raw Dragnet"])
 
 
+def test_bench_quality_refuses_a_set_it_does_not_have(tmp_path, monkeypatch, capsys):
+    """A misspelt ``--sets`` would score nothing and print an empty table: it is an error naming the sets there are."""
+    with pytest.raises(SystemExit) as stopped:
+        bench_quality_figures(tmp_path, monkeypatch, "--sets", "raw dragnet")
+    assert stopped.value.code == 2
+    assert "no set named raw dragnet" in capsys.readouterr().err
+
+
 def test_a_tiny_model_trains_a_head_and_the_student_writes_valid_programs(lm_student, monkeypatch):
     from prox.distill.line_lm import LineLM
 
